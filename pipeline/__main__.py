@@ -1,0 +1,102 @@
+"""Command line: `python -m pipeline ingest|explain|stats`. Thin: parse, configure logging, call.
+
+Exit codes: 0 all inputs processed; 1 finished but some inputs failed; 2 usage or configuration
+error; 3 another run holds the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import explain as explain_mod
+from . import runner, stats
+from .config import ConfigError, load
+
+PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+log = logging.getLogger("pipeline")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for every usage error
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    ing = sub.add_parser("ingest", help="turn every page under RAW_DIR into the corpus")
+    ing.add_argument("raw_dir", type=Path, metavar="RAW_DIR")
+    ing.add_argument("--out", type=Path, default=Path("clean"), help="output folder (default: clean/)")
+    ing.add_argument("--config", type=Path, help="config file (default: config.toml at the project root)")
+    ing.add_argument("--workers", type=positive_int, default=runner.default_workers(),
+                     help="worker processes (default: all cores)")
+    ing.add_argument("--full", action="store_true", help="rebuild from RAW_DIR alone")
+    ing.add_argument("--dry-run", action="store_true", help="process everything, write nothing")
+    verbosity = ing.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true")
+    verbosity.add_argument("-q", "--quiet", action="store_true")
+    exp = sub.add_parser("explain", help="show why each line of FILE was kept or removed, and its claims")
+    exp.add_argument("file", type=Path, metavar="FILE")
+    exp.add_argument("--config", type=Path)
+    st = sub.add_parser("stats", help="key figures of an output folder")
+    st.add_argument("dir", type=Path, nargs="?", default=Path("clean"), metavar="DIR")
+    return parser
+
+
+def config_for(path: Path | None):
+    if path is not None:
+        return load(path)
+    return load(PROJECT_CONFIG) if PROJECT_CONFIG.is_file() else load(None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet = getattr(args, "quiet", False)
+    level = logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # trafilatura reports every page it cannot parse at ERROR; our fallback handles those pages.
+    logging.getLogger("trafilatura").setLevel(level if level == logging.DEBUG else logging.CRITICAL)
+    try:
+        if args.command == "stats":
+            return stats.main(args.dir)
+        cfg = config_for(args.config)
+        if args.command == "explain":
+            return explain_mod.main(args.file, cfg)
+        if not args.raw_dir.is_dir():
+            print(f"error: not a folder: {args.raw_dir}", file=sys.stderr)
+            return EXIT_USAGE
+        result = runner.ingest(args.raw_dir, args.out, cfg, workers=args.workers, dry_run=args.dry_run,
+                               progress=sys.stderr.isatty() and not quiet)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except runner.LockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except KeyboardInterrupt:
+        print("interrupted; the previous corpus is untouched", file=sys.stderr)
+        return 130
+    for failure in result.failed:
+        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    counts = result.manifest["counts"]
+    log.info("%s: inputs %s, documents %d, claims %d, %.1fs", "dry run" if args.dry_run else str(args.out),
+             counts["inputs"], counts["documents"], counts["claims"], result.manifest["seconds"])
+    return EXIT_FAILED_INPUTS if result.failed else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Boilerplate stage: remove site furniture from the extracted lines, recording each removal.
+
+The rules are data (`data/boilerplate.toml`), each with an id `family.name`:
+- `line`: a line matching `pattern` (and not longer than `max_chars`) is removed whole;
+- `strip`: only the matched span is cut out of the line (a file-type suffix glued to a title);
+- `block`: from a line matching `start` to the line matching `end`, inclusive; without `end`, the
+  block runs on while lines stay short (`item_max_chars`) and match `item_pattern` if given, which
+  is the shape of related-item lists and tables of contents; a block starting in the last
+  `tail_fraction` of the page runs to its end (nothing after a page's related list is article).
+Besides the pack, the page's own title repeated inside the text (captions, sticky headers) is kept
+once. Rules run on normalised text, so they are written once, in Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .config import BoilerplateConfig, Config, ConfigError
+from .model import Document, Drop, Removal, Stage
+from .text import canonical
+
+log = logging.getLogger(__name__)
+
+STAGE = "boilerplate"
+DEFAULT_MAX_CHARS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class LineRule:
+    id: str
+    pattern: re.Pattern[str]
+    max_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRule:
+    id: str
+    start: re.Pattern[str]
+    end: re.Pattern[str] | None
+    max_lines: int
+    item_max_chars: int
+    start_max_chars: int
+    item_pattern: re.Pattern[str] | None
+    tail_fraction: float
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    lines: tuple[LineRule, ...]
+    strips: tuple[LineRule, ...]
+    blocks: tuple[BlockRule, ...]
+
+
+def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{path.name}: rule {rule_id}: bad pattern: {exc}") from None
+
+
+def load_rules(path: Path) -> RulePack:
+    """Parse and compile a rule pack; a malformed rule is a ConfigError naming it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot load boilerplate rules: {exc}") from None
+    unknown = set(data) - {"line", "strip", "block"}
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown rule kind(s): {', '.join(sorted(unknown))}")
+    seen: set[str] = set()
+
+    def rule_id(entry: dict) -> str:
+        rid = entry.get("id")
+        if not isinstance(rid, str) or not rid or rid in seen:
+            raise ConfigError(f"{path.name}: every rule needs a unique id (bad or repeated: {rid!r})")
+        seen.add(rid)
+        return rid
+
+    def line_rules(kind: str) -> tuple[LineRule, ...]:
+        out = []
+        for entry in data.get(kind, []):
+            rid = rule_id(entry)
+            out.append(LineRule(rid, _compile(rid, entry["pattern"], path),
+                                int(entry.get("max_chars", DEFAULT_MAX_CHARS))))
+        return tuple(out)
+
+    blocks = []
+    for entry in data.get("block", []):
+        rid = rule_id(entry)
+        end = entry.get("end")
+        item = entry.get("item_pattern")
+        blocks.append(BlockRule(
+            rid, _compile(rid, entry["start"], path), _compile(rid, end, path) if end else None,
+            int(entry.get("max_lines", 400)), int(entry.get("item_max_chars", 40)),
+            int(entry.get("start_max_chars", DEFAULT_MAX_CHARS)), _compile(rid, item, path) if item else None,
+            float(entry.get("tail_fraction", 0.0))))
+    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks))
+
+
+def _block_span(rule: BlockRule, lines: tuple[str, ...], i: int) -> int:
+    """Index one past the last line of the block starting at line i."""
+    if rule.end is not None:
+        for j in range(i, min(len(lines), i + rule.max_lines)):
+            if rule.end.search(lines[j]):
+                return j + 1
+        return i + 1  # no end marker in reach: only the start line is furniture
+    if rule.tail_fraction and i >= len(lines) * (1 - rule.tail_fraction):
+        return len(lines)
+    j = i + 1
+    while (j < len(lines) and j - i < rule.max_lines and len(lines[j]) <= rule.item_max_chars
+           and (rule.item_pattern is None or rule.item_pattern.search(lines[j]))):
+        j += 1
+    return j
+
+
+def clean_lines(
+    lines: tuple[str, ...], title: str | None, pack: RulePack
+) -> tuple[tuple[str, ...], tuple[Removal, ...]]:
+    """Kept lines and the removals, in page order. Pure: the same input gives the same answer."""
+    kept: list[str] = []
+    removed: list[Removal] = []
+    title_key = canonical(title or "")
+    title_seen = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        block = next((b for b in pack.blocks if len(line) <= b.start_max_chars and b.start.search(line)), None)
+        if block is not None:
+            end = _block_span(block, lines, i)
+            removed.extend(Removal(STAGE, block.id, lines[k], k) for k in range(i, end))
+            i = end
+            continue
+        rule = next((r for r in pack.lines if len(line) <= r.max_chars and r.pattern.search(line)), None)
+        if rule is not None:
+            removed.append(Removal(STAGE, rule.id, line, i))
+            i += 1
+            continue
+        for strip in pack.strips:
+            match = strip.pattern.search(line)
+            if match and match.group(0).strip():
+                removed.append(Removal(STAGE, strip.id, match.group(0), i))
+                line = (line[: match.start()] + " " + line[match.end():]).strip()
+        if title_key and canonical(line) == title_key:
+            if title_seen:
+                removed.append(Removal(STAGE, "title.repeated", line, i))
+                i += 1
+                continue
+            title_seen = True
+        if line:
+            kept.append(line)
+        i += 1
+    return tuple(kept), tuple(removed)
+
+
+def clean_title(title: str | None, pack: RulePack) -> str | None:
+    """The title with strip rules applied (file-type suffixes, site names glued to it)."""
+    if not title:
+        return title
+    for strip in pack.strips:
+        title = strip.pattern.sub(" ", title).strip()
+    return title or None
+
+
+def make(cfg: BoilerplateConfig, config: Config) -> Stage:
+    pack = load_rules(config.data_file(cfg.rules))
+
+    def boilerplate(doc: Document) -> Document | Drop:
+        title = clean_title(doc.title or (doc.lines[0] if doc.format == "text" and doc.lines else None), pack)
+        lines, removed = clean_lines(doc.lines, title, pack)
+        if not lines:
+            return Drop("all boilerplate", f"{len(removed)} lines removed, none kept")
+        return replace(doc, lines=lines, title=title, removed=doc.removed + removed)
+
+    return boilerplate

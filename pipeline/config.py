@@ -1,0 +1,193 @@
+"""Configuration: one TOML section per stage, loaded into frozen dataclasses.
+
+Defaults live here, in code; `config.toml` only overrides. An unknown section or key, or a value of
+the wrong type, is a `ConfigError` whose message is one line a user can act on.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+class ConfigError(Exception):
+    """A problem with the configuration that the user can fix (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    max_file_mb: float = 64.0  # larger inputs fail with a reason instead of exhausting memory
+    max_decompressed_mb: float = 256.0  # gzip bombs stop here
+    html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml", ".shtml")
+    text_suffixes: tuple[str, ...] = (".txt", ".md")
+    url_sidecar_suffix: str = ".url"  # page.html + page.html.url holding the page's URL
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    detect_candidates: tuple[str, ...] = ("gb18030", "big5hkscs")  # tried when no declaration holds
+    max_error_ratio: float = 0.01  # share of undecodable characters a declared charset may have
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    favor_precision: bool = False
+    favor_recall: bool = False
+    include_tables: bool = True
+    min_text_chars: int = 20  # below this trafilatura's result is treated as "nothing"
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    rules: str = "boilerplate.toml"  # relative to the config file, or a packaged data file
+
+
+@dataclass(frozen=True)
+class NormaliseConfig:
+    opencc: str = "t2s"  # t2s, tw2s, hk2s, or none
+    width: bool = True  # full-width Latin letters and digits to ASCII
+    punctuation: bool = True  # ASCII punctuation in Chinese context to Chinese punctuation
+    whitespace: bool = True
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    max_claim_chars: int = 300
+    min_claim_chars: int = 4
+    heading_max_chars: int = 30
+
+
+@dataclass(frozen=True)
+class RolesConfig:
+    lexicon: str = "roles.toml"
+    claim_types: str = "claim_types.toml"
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    key: str = "canonical"  # Simplified, NFKC, lower-case, letters/digits/CJK only
+
+
+@dataclass(frozen=True)
+class WriteConfig:
+    csv: bool = True
+    compression: str = "zstd"
+
+
+@dataclass(frozen=True)
+class Config:
+    read: ReadConfig = field(default_factory=ReadConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    normalise: NormaliseConfig = field(default_factory=NormaliseConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    roles: RolesConfig = field(default_factory=RolesConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    write: WriteConfig = field(default_factory=WriteConfig)
+    base_dir: Path = DATA_DIR  # where relative data-file paths are looked up first
+
+    def data_file(self, name: str) -> Path:
+        """A rule or lexicon file: relative to the config file if it exists there, else packaged."""
+        for candidate in (self.base_dir / name, DATA_DIR / name):
+            if candidate.is_file():
+                return candidate
+        raise ConfigError(f"data file not found: {name} (looked in {self.base_dir} and {DATA_DIR})")
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """The settings in force, for the manifest."""
+        out: dict[str, dict[str, Any]] = {}
+        for f in fields(self):
+            section = getattr(self, f.name)
+            if f.name != "base_dir":
+                out[f.name] = {g.name: _jsonable(getattr(section, g.name)) for g in fields(section)}
+        return out
+
+
+ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("normalise", "opencc"): ("t2s", "tw2s", "hk2s", "none"),
+    ("dedup", "key"): ("canonical",),
+    ("write", "compression"): ("zstd", "snappy", "gzip", "none"),
+}
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _coerce(section: str, key: str, value: Any, annotation: Any) -> Any:
+    where = f"[{section}] {key}"
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"config: {where} must be a list of strings")
+        return tuple(value)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"config: {where} must be true or false")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"config: {where} must be a non-negative integer")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"config: {where} must be a non-negative number")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"config: {where} must be a string")
+        allowed = ENUMS.get((section, key))
+        if allowed and value not in allowed:
+            raise ConfigError(f"config: {where} must be one of {', '.join(allowed)} (got {value!r})")
+        return value
+    raise ConfigError(f"config: {where} has an unsupported type")  # pragma: no cover - a code bug
+
+
+def _section_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def parse(data: dict[str, Any], base_dir: Path = DATA_DIR) -> Config:
+    """Build a Config from parsed TOML, rejecting anything unknown."""
+    top = _section_types(Config)
+    sections: dict[str, Any] = {}
+    for name, body in data.items():
+        if name not in top or name == "base_dir":
+            known = ", ".join(k for k in top if k != "base_dir")
+            raise ConfigError(f"config: unknown section [{name}] (known: {known})")
+        if not isinstance(body, dict):
+            raise ConfigError(f"config: [{name}] must be a table")
+        cls = top[name]
+        types_ = _section_types(cls)
+        values = {}
+        for key, value in body.items():
+            if key not in types_:
+                raise ConfigError(f"config: unknown key '{key}' in [{name}] (known: {', '.join(types_)})")
+            values[key] = _coerce(name, key, value, types_[key])
+        sections[name] = cls(**values)
+    return Config(**sections, base_dir=base_dir)
+
+
+def load(path: Path | None) -> Config:
+    """Load `path`; None means built-in defaults. Errors are one-line ConfigErrors."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config: file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config: cannot read {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+    return parse(data, base_dir=path.resolve().parent)
+

@@ -1,0 +1,126 @@
+"""Decode stage: bytes to text, whatever encoding the page used.
+
+Order of evidence, most trusted first: a byte-order mark; a declaration (transport header, the
+page's own `<meta charset>`, an XML or wrapper `encoding=`) that also decodes cleanly; strict UTF-8;
+the Chinese legacy encodings; charset-normalizer's guess. GBK and GB2312 are read as GB18030 (a
+superset: pages labelled GB2312 routinely hold GBK characters), Big5 as Big5-HKSCS.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from dataclasses import replace
+
+from charset_normalizer import from_bytes
+
+from .config import DecodeConfig
+from .model import Document, Drop, Stage
+
+log = logging.getLogger(__name__)
+
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
+             "cp936": "gb18030", "euc-cn": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs",
+             "x-euc-tw": "big5hkscs", "iso-8859-1": "cp1252", "latin-1": "cp1252", "us-ascii": "utf-8",
+             "ascii": "utf-8", "unicode": "utf-16"}
+DECLARATION = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
+SNIFF_BYTES = 4096
+
+
+def canonical_encoding(name: str | None) -> str | None:
+    """The Python codec to use for a declared name, or None when Python does not know it."""
+    if not name:
+        return None
+    label = name.strip().lower()
+    if label in ("unset", "none", "auto"):
+        return None
+    label = SUPERSETS.get(label, label)
+    try:
+        return codecs.lookup(label).name.replace("_", "-")
+    except LookupError:
+        return None
+
+
+def _errors(data: bytes, encoding: str) -> int | None:
+    """Count of undecodable sequences, or None when the codec cannot run at all."""
+    try:
+        text = data.decode(encoding, errors="replace")
+    except (LookupError, ValueError):
+        return None
+    return text.count("\ufffd")
+
+
+def _acceptable(data: bytes, encoding: str, max_ratio: float) -> bool:
+    errors = _errors(data, encoding)
+    if errors is None:
+        return False
+    non_ascii = sum(1 for b in data if b > 0x7F) or 1
+    return errors / non_ascii <= max_ratio
+
+
+def declared(data: bytes) -> list[str]:
+    """Encodings a page declares about itself near its start (meta, XML prolog, wrapper attribute)."""
+    found = []
+    for match in DECLARATION.finditer(data[:SNIFF_BYTES]):
+        enc = canonical_encoding(match.group(1).decode("ascii", errors="ignore"))
+        if enc and enc not in found:
+            found.append(enc)
+    return found
+
+
+def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> str:
+    """Choose the encoding for `data`; always returns a usable codec name."""
+    for bom, enc in BOMS:
+        if data.startswith(bom):
+            return enc
+    for enc in hints:
+        if _acceptable(data, enc, cfg.max_error_ratio):
+            return enc
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = [c for c in (canonical_encoding(c) for c in cfg.detect_candidates) if c]
+    scored = sorted((e, i, c) for i, c in enumerate(candidates) if (e := _errors(data, c)) is not None)
+    clean = [c for e, _, c in scored if e == 0]
+    if len(clean) > 1:
+        best = from_bytes(data, cp_isolation=clean).best()
+        if best is not None:
+            return canonical_encoding(best.encoding) or clean[0]
+    if clean:
+        return clean[0]
+    if scored and _acceptable(data, scored[0][2], cfg.max_error_ratio):
+        return scored[0][2]
+    best = from_bytes(data).best()
+    guess = canonical_encoding(best.encoding) if best is not None else None
+    return guess or (scored[0][2] if scored else "utf-8")
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control bytes in the first block mean this is not a text page."""
+    head = data[:SNIFF_BYTES]
+    if any(head.startswith(bom) for bom, enc in BOMS if enc.startswith("utf-16") or enc.startswith("utf-32")):
+        return False
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return b"\x00" in head or controls > len(head) * 0.05
+
+
+def make(cfg: DecodeConfig) -> Stage:
+    def decode(doc: Document) -> Document | Drop:
+        data = doc.raw
+        if looks_binary(data):
+            return Drop("binary content", "not a text or HTML page", failure=True)
+        transport = canonical_encoding(doc.declared_encoding)
+        hints = ([transport] if transport else []) + (declared(data) if doc.format == "html" else [])
+        encoding = detect(data, cfg, hints)
+        text = data.decode(encoding, errors="replace")
+        if encoding == "utf-8-sig":
+            encoding = "utf-8"
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return replace(doc, encoding=encoding, content=text, chars_raw=len(text))
+
+    return decode

@@ -1,0 +1,82 @@
+"""The records that flow between stages.
+
+A `Document` is immutable: each stage returns a new one (`dataclasses.replace`), so a stage can be
+tested as a plain function and the runner can keep the last good state of a page when a later
+stage drops it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One piece of text that cleaning took out, and the rule that did it."""
+
+    stage: str
+    rule: str
+    text: str
+    line: int = -1  # index into the extracted lines, -1 when not line-based
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A stage's decision that a document gives nothing to the corpus (data, not an exception)."""
+
+    reason: str
+    detail: str = ""
+    failure: bool = False  # True when the input itself is bad (reported as failed, exit 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One atomic statement, with the heading path it stood under and its place in the text."""
+
+    text: str
+    section: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    claim_type: str = "other"
+    char_start: int = 0
+    char_end: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One page (a file, or one record of a crawler file) on its way through the stages."""
+
+    source_path: str  # relative to RAW_DIR, POSIX; records add "#n"
+    format: str  # "html" or "text"
+    raw: bytes = b""
+    source_url: str | None = None
+    declared_encoding: str | None = None  # from the transport (WARC/HTTP header, jsonl field, wrapper)
+    encoding: str | None = None
+    content: str = ""  # decoded input (markup for html); emptied once the page is processed
+    chars_raw: int = 0  # length of the decoded input
+    title: str | None = None
+    published: str | None = None
+    lines: tuple[str, ...] = ()  # main text, one paragraph / line each
+    removed: tuple[Removal, ...] = ()
+    script: str | None = None
+    text: str = ""
+    claims: tuple[Claim, ...] = ()
+    doc_id: str = ""
+
+    @property
+    def site(self) -> str | None:
+        """Host of the source URL, the unit that boilerplate templates are learned per."""
+        if not self.source_url:
+            return None
+        host = urlsplit(self.source_url).hostname
+        return host.removeprefix("www.") if host else None
+
+
+Stage = Callable[[Document], "Document | Drop"]
+
+
+def content_id(data: bytes) -> str:
+    """Deterministic id from content: the same bytes give the same id on every machine and night."""
+    return hashlib.sha256(data).hexdigest()[:16]

@@ -1,0 +1,191 @@
+"""Write stage: the corpus files of the contract, swapped in atomically.
+
+Everything is written into a fresh sibling folder first; only when every file is complete and
+synced is it exchanged with the output folder in one rename (Linux `renameat2(RENAME_EXCHANGE)`;
+elsewhere two renames, with the previous corpus restored by the next run if one is interrupted).
+A reader therefore sees the old corpus or the new one, never a mixture or a half-written file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .config import WriteConfig
+from .dedup import Corpus
+
+log = logging.getLogger(__name__)
+
+LIST = pa.list_(pa.string())
+SCHEMAS: dict[str, pa.Schema] = {
+    "documents": pa.schema([
+        ("doc_id", pa.string()), ("source_path", pa.string()), ("title", pa.string()), ("text", pa.string()),
+        ("duplicate_of", pa.string()), ("source_url", pa.string()), ("site", pa.string()),
+        ("published", pa.string()), ("format", pa.string()), ("encoding", pa.string()), ("script", pa.string()),
+        ("chars_raw", pa.int64()), ("chars_kept", pa.int64()), ("first_seen", pa.string()),
+        ("last_seen", pa.string()),
+    ]),
+    "claims": pa.schema([
+        ("claim_id", pa.string()), ("text", pa.string()), ("roles", LIST), ("claim_type", pa.string()),
+        ("support", pa.int64()), ("doc_ids", LIST), ("section", pa.string()), ("first_seen", pa.string()),
+        ("last_seen", pa.string()),
+    ]),
+    "claim_occurrences": pa.schema([
+        ("claim_id", pa.string()), ("doc_id", pa.string()), ("position", pa.int64()), ("char_start", pa.int64()),
+        ("char_end", pa.int64()), ("text", pa.string()),
+    ]),
+    "removed": pa.schema([
+        ("doc_id", pa.string()), ("stage", pa.string()), ("rule", pa.string()), ("text", pa.string()),
+        ("line", pa.int64()),
+    ]),
+    "roles": pa.schema([
+        ("role_id", pa.string()), ("name", pa.string()), ("aliases", LIST), ("claims", pa.int64()),
+        ("lexicon_version", pa.string()),
+    ]),
+}
+SECTION_SEP = " > "
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def tables(corpus: Corpus, roles: list[dict[str, Any]], run_time: str) -> dict[str, pa.Table]:
+    """The contract's tables, built from the merged corpus."""
+    docs = [{
+        "doc_id": d.doc_id, "source_path": d.source_path, "title": d.title, "text": d.text,
+        "duplicate_of": corpus.duplicate_of.get(d.doc_id), "source_url": d.source_url, "site": d.site,
+        "published": d.published, "format": d.format, "encoding": d.encoding, "script": d.script,
+        "chars_raw": d.chars_raw, "chars_kept": len(d.text), "first_seen": run_time, "last_seen": run_time,
+    } for d in corpus.documents]
+    claims = [{
+        "claim_id": c.claim_id, "text": c.text, "roles": list(c.roles), "claim_type": c.claim_type,
+        "support": len(c.doc_ids), "doc_ids": list(c.doc_ids), "section": SECTION_SEP.join(c.section),
+        "first_seen": run_time, "last_seen": run_time,
+    } for c in corpus.clusters]
+    occurrences = [{
+        "claim_id": c.claim_id, "doc_id": doc_id, "position": pos, "char_start": start, "char_end": end, "text": text,
+    } for c in corpus.clusters for doc_id, pos, start, end, text in c.occurrences]
+    removed = [{"doc_id": d.doc_id, "stage": r.stage, "rule": r.rule, "text": r.text, "line": r.line}
+               for d in corpus.documents for r in d.removed]
+    counts: dict[str, int] = {}
+    for c in corpus.clusters:
+        for role in c.roles:
+            counts[role] = counts.get(role, 0) + 1
+    role_rows = [{**r, "claims": counts.get(r["role_id"], 0)} for r in roles]
+    rows = {"documents": docs, "claims": claims, "claim_occurrences": occurrences, "removed": removed,
+            "roles": role_rows}
+    return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]) for name in SCHEMAS}
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Prefix a quote to cells a spreadsheet would run as a formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def claims_csv(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    for column in ("roles", "doc_ids"):
+        frame[column] = frame[column].map(lambda v: "|".join(v) if v is not None else "")
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(spreadsheet_safe)
+    return frame
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_folder(folder: Path, built: dict[str, pa.Table], manifest: dict[str, Any], cfg: WriteConfig) -> None:
+    """Write every file into `folder`, the manifest last, each synced to disk."""
+    folder.mkdir(parents=True)
+    files: dict[str, dict[str, Any]] = {}
+    compression = None if cfg.compression == "none" else cfg.compression
+    for name, table in built.items():
+        path = folder / f"{name}.parquet"
+        pq.write_table(table, path, compression=compression)
+        files[path.name] = {"rows": table.num_rows}
+    if cfg.csv:
+        path = folder / "claims.csv"
+        claims_csv(built["claims"]).to_csv(path, index=False, encoding="utf-8")
+        files[path.name] = {"rows": built["claims"].num_rows}
+    for name, info in files.items():
+        _fsync(folder / name)
+        info["sha256"] = sha256_file(folder / name)
+    manifest = {**manifest, "outputs": files}
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    _fsync(folder / "manifest.json")
+    _fsync(folder)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2); False when the platform can't."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def staging_paths(out: Path) -> tuple[Path, Path]:
+    """(new, old) sibling folders used while swapping `out`."""
+    return out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
+
+
+def recover(out: Path) -> None:
+    """Undo what an interrupted swap left: restore the old corpus, drop half-written staging."""
+    new, old = staging_paths(out)
+    if not out.exists() and old.exists():
+        old.rename(out)
+        log.warning("restored the previous corpus after an interrupted run")
+    for leftover in (new, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+
+
+def publish(out: Path, built: dict[str, pa.Table], manifest: dict[str, Any], cfg: WriteConfig) -> None:
+    """Write the corpus to a staging folder and swap it in as `out` in one step."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover(out)
+    new, old = staging_paths(out)
+    write_folder(new, built, manifest, cfg)
+    if not out.exists():
+        new.rename(out)
+    elif _exchange(new, out):
+        shutil.rmtree(new)  # now holds the previous corpus
+    else:
+        out.rename(old)
+        new.rename(out)
+        shutil.rmtree(old)
+    _fsync(out.parent)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import boilerplate
+from pipeline.config import Config, ConfigError
+from pipeline.model import Document, Drop
+
+from .conftest import case_ids, golden
+
+CASES = golden("boilerplate")
+
+
+@pytest.fixture(scope="module")
+def pack(cfg: Config) -> boilerplate.RulePack:
+    return boilerplate.load_rules(cfg.data_file(cfg.boilerplate.rules))
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+def test_golden(case: dict, pack: boilerplate.RulePack) -> None:
+    kept, removed = boilerplate.clean_lines(tuple(case["lines"]), case.get("title"), pack)
+    assert list(kept) == case["kept"]
+    assert [r.rule for r in removed] == case["rules"]
+
+
+def test_removals_point_at_their_lines(pack: boilerplate.RulePack) -> None:
+    lines = ("运营的核心是用户。", "分享到朋友圈", "运营要看数据。")
+    _, removed = boilerplate.clean_lines(lines, None, pack)
+    assert [(r.line, r.text, r.stage) for r in removed] == [(1, "分享到朋友圈", "boilerplate")]
+
+
+def test_block_without_end_marker_removes_only_start(pack: boilerplate.RulePack) -> None:
+    lines = ("我们致力于提供一个高质量内容的交流平台。", "运营是连接产品和用户的桥梁，要长期投入。")
+    kept, removed = boilerplate.clean_lines(lines, None, pack)
+    assert kept == lines[1:]
+    assert len(removed) == 1
+
+
+def test_title_suffix_stripped(pack: boilerplate.RulePack) -> None:
+    assert boilerplate.clean_title("运营和推广的区别-.docxVIP", pack) == "运营和推广的区别"
+
+
+def test_all_boilerplate_page_is_dropped(cfg: Config) -> None:
+    stage = boilerplate.make(cfg.boilerplate, cfg)
+    assert isinstance(stage(Document("a.txt", "text", lines=("分享到朋友圈", "收藏"))), Drop)
+
+
+def test_rule_without_id_is_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[line]]\npattern = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unique id"):
+        boilerplate.load_rules(bad)
+
+
+def test_bad_pattern_names_the_rule(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[line]]\nid = "x.bad"\npattern = "("\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"x\.bad"):
+        boilerplate.load_rules(bad)

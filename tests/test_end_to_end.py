@@ -1,0 +1,102 @@
+"""From a small raw folder (the project's raw/ samples) to the output files, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import runner
+from pipeline.__main__ import main
+
+from .conftest import PROJECT
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    folder = tmp_path / "raw"
+    shutil.copytree(PROJECT / "raw", folder)
+    return folder
+
+
+def test_ingest_writes_the_contracted_corpus(raw: Path, tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    assert main(["ingest", str(raw), "--out", str(out), "-q", "--workers", "2"]) == 0
+    docs = pd.read_parquet(out / "documents.parquet")
+    claims = pd.read_parquet(out / "claims.parquet")
+    removed = pd.read_parquet(out / "removed.parquet")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(docs["source_path"]) == sorted(p.name for p in raw.iterdir())
+    assert set(docs.loc[docs.source_path == "gbk_sem_page.html", "encoding"]) == {"gb18030"}
+    assert set(docs.loc[docs.source_path == "traditional_dump.txt", "script"]) == {"traditional"}
+    assert not docs["text"].str.contains("VIP文档|羽毛|致力于提供", regex=True).any()
+    assert claims["roles"].map(len).min() >= 1
+    assert "sem" in set(claims["roles"].explode())
+    assert {"rules.community_wall", "uploader.account_block", "nav.prev_next", "meta.datetime"} <= set(removed["rule"])
+    assert manifest["counts"]["inputs"] == {"ingested": 4}
+    occ = pd.read_parquet(out / "claim_occurrences.parquet").merge(docs[["doc_id", "text"]], on="doc_id")
+    assert all(t[s:e] == w for t, s, e, w in zip(occ.text_y, occ.char_start, occ.char_end, occ.text_x, strict=True))
+
+
+def test_same_input_same_ids(raw: Path, tmp_path: Path) -> None:
+    ids = []
+    for name in ("one", "two"):
+        assert main(["ingest", str(raw), "--out", str(tmp_path / name), "-q", "--workers", "1"]) == 0
+        ids.append(sorted(pd.read_parquet(tmp_path / name / "claims.parquet")["claim_id"]))
+    assert ids[0] == ids[1]
+
+
+def test_bad_input_is_reported_and_the_rest_ingested(raw: Path, tmp_path: Path, capsys) -> None:
+    (raw / "broken.html.gz").write_bytes(b"\x1f\x8b not really gzip")
+    (raw / "notes.pdf").write_bytes(b"%PDF-1.4")
+    out = tmp_path / "clean"
+    assert main(["ingest", str(raw), "--out", str(out), "-q"]) == 1
+    assert "failed: broken.html.gz: corrupt gzip" in capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    outcomes = {i["path"]: i["outcome"] for i in manifest["inputs"]}
+    assert outcomes["broken.html.gz"] == "failed" and outcomes["notes.pdf"] == "skipped"
+    assert manifest["counts"]["documents"] == 4
+
+
+def test_dry_run_writes_nothing(raw: Path, tmp_path: Path) -> None:
+    assert main(["ingest", str(raw), "--out", str(tmp_path / "clean"), "--dry-run", "-q"]) == 0
+    assert not (tmp_path / "clean").exists()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True,
+                          cwd=PROJECT, timeout=120)
+
+
+def test_cli_usage_and_config_errors_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[segment]\nnope = 1\n", encoding="utf-8")
+    for args in (("ingest",), ("ingest", str(tmp_path / "absent")), ("ingest", "raw", "--config", str(bad)),
+                 ("ingest", "raw", "--workers", "0")):
+        result = cli(*args)
+        assert result.returncode == 2, args
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_cli_exit_3_when_locked(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    with runner.output_lock(out):
+        result = cli("ingest", "raw", "--out", str(out), "-q")
+    assert result.returncode == 3
+    assert "another run holds" in result.stderr
+
+
+def test_explain_and_stats(tmp_path: Path) -> None:
+    result = cli("explain", "raw/article_rules.html")
+    assert result.returncode == 0
+    assert "DROP" in result.stdout and "[rules.community_wall]" in result.stdout and "== claims" in result.stdout
+    out = tmp_path / "clean"
+    assert cli("ingest", "raw", "--out", str(out), "-q").returncode == 0
+    stats = cli("stats", str(out))
+    assert stats.returncode == 0 and "claims by role" in stats.stdout

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline import segment
+from pipeline.config import SegmentConfig
+from pipeline.model import Document
+
+from .conftest import case_ids, golden
+
+CASES = golden("segment")
+
+
+def claims_of(lines: tuple[str, ...], title: str | None = None, cfg: SegmentConfig | None = None) -> Document:
+    return segment.make(cfg or SegmentConfig())(Document("a.txt", "text", lines=lines, title=title))
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+def test_golden(case: dict) -> None:
+    doc = claims_of(tuple(case["lines"]))
+    assert [[c.text, " > ".join(c.section)] for c in doc.claims] == case["claims"]
+
+
+def test_offsets_point_into_text() -> None:
+    doc = claims_of(("标题行", "运营负责增长。推广负责曝光。"))
+    assert doc.text == "标题行\n运营负责增长。推广负责曝光。"
+    for c in doc.claims:
+        assert doc.text[c.char_start:c.char_end] == c.text
+
+
+def test_long_claims_are_split_at_commas() -> None:
+    long_line = "，".join(["运营人员需要持续关注用户的反馈和数据变化"] * 30) + "。"
+    doc = claims_of((long_line,))
+    assert len(doc.claims) > 1
+    assert all(len(c.text) <= 300 for c in doc.claims)
+
+
+def test_title_line_is_not_a_claim() -> None:
+    doc = claims_of(("运营和推广有什么不同之处以及如何区分这两者", "运营更关注用户的长期价值。"),
+                    title="运营和推广有什么不同之处以及如何区分这两者")
+    assert [c.text for c in doc.claims] == ["运营更关注用户的长期价值。"]
+
+
+@given(st.lists(st.text(min_size=1).map(str.strip).filter(bool), max_size=8))
+def test_never_crashes_and_offsets_hold(lines: list[str]) -> None:
+    doc = claims_of(tuple(lines))
+    for c in doc.claims:
+        assert doc.text[c.char_start:c.char_end] == c.text
+        assert len(c.text) <= 300

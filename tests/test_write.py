@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import dedup, write
+from pipeline.config import WriteConfig
+from pipeline.model import Claim, Document
+
+
+def corpus() -> dedup.Corpus:
+    d = Document("a.txt", "text", doc_id="A", text="=运营负责增长。",
+                 claims=(Claim("=运营负责增长。", roles=("operations", "sem"), char_end=8),))
+    return dedup.merge([d])
+
+
+def publish(out: Path) -> None:
+    built = write.tables(corpus(), [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}],
+                         "2026-01-01T00:00:00+00:00")
+    write.publish(out, built, {"run_id": "r"}, WriteConfig())
+
+
+def test_contract_files_and_columns(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    publish(out)
+    names = {p.name for p in out.iterdir()}
+    assert names == {"documents.parquet", "claims.parquet", "claims.csv", "claim_occurrences.parquet",
+                     "removed.parquet", "roles.parquet", "manifest.json"}
+    claims = pd.read_parquet(out / "claims.parquet")
+    assert {"claim_id", "text", "roles", "claim_type", "support", "doc_ids", "section", "first_seen",
+            "last_seen"} <= set(claims.columns)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"]["claims.parquet"]["rows"] == 1
+    assert manifest["outputs"]["claims.parquet"]["sha256"] == write.sha256_file(out / "claims.parquet")
+
+
+def test_csv_is_spreadsheet_safe_and_joins_lists(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    publish(out)
+    row = pd.read_csv(out / "claims.csv").iloc[0]
+    assert row["text"] == "'=运营负责增长。"
+    assert row["roles"] == "operations|sem"
+
+
+def test_publish_replaces_previous_corpus_whole(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    out.mkdir()
+    (out / "stale.txt").write_text("old", encoding="utf-8")
+    publish(out)
+    assert not (out / "stale.txt").exists()
+    assert not any(p.name.startswith(".clean.") for p in tmp_path.iterdir())
+
+
+def test_interrupted_swap_is_recovered(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    _, old = write.staging_paths(out)
+    old.mkdir()
+    (old / "manifest.json").write_text("{}", encoding="utf-8")
+    write.recover(out)
+    assert (out / "manifest.json").exists() and not old.exists()
