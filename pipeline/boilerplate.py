@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 STAGE = "boilerplate"
 DEFAULT_MAX_CHARS = 120
+TITLE_MAX_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,10 @@ def clean_lines(
             if match and match.group(0).strip():
                 removed.append(Removal(STAGE, strip.id, match.group(0), i))
                 line = (line[: match.start()] + " " + line[match.end():]).strip()
-        if title_key and canonical(line) == title_key:
+        key = canonical(line)
+        if not title_key and not kept and len(line) <= TITLE_MAX_CHARS:
+            title_key = key  # a text dump's first surviving short line is its title
+        if title_key and key == title_key:
             if title_seen:
                 removed.append(Removal(STAGE, "title.repeated", line, i))
                 i += 1
@@ -169,10 +173,12 @@ def make(cfg: BoilerplateConfig, config: Config) -> Stage:
     pack = load_rules(config.data_file(cfg.rules))
 
     def boilerplate(doc: Document) -> Document | Drop:
-        title = clean_title(doc.title or (doc.lines[0] if doc.format == "text" and doc.lines else None), pack)
+        title = clean_title(doc.title, pack)
         lines, removed = clean_lines(doc.lines, title, pack)
         if not lines:
             return Drop("all boilerplate", f"{len(removed)} lines removed, none kept")
+        if title is None and doc.format == "text" and len(lines[0]) <= TITLE_MAX_CHARS:
+            title = clean_title(lines[0], pack)
         return replace(doc, lines=lines, title=title, removed=doc.removed + removed)
 
     return boilerplate
