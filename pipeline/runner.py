@@ -58,6 +58,11 @@ class Outcome:
     stage: str = ""
     doc_id: str = ""
 
+    def as_dict(self) -> dict[str, str]:
+        """The manifest entry: empty fields left out."""
+        return {k: v for k, v in (("path", self.path), ("outcome", self.outcome), ("reason", self.reason),
+                                  ("stage", self.stage), ("doc_id", self.doc_id)) if v}
+
 
 @dataclass
 class RunResult:
@@ -127,10 +132,10 @@ def _process_in_worker(doc: Document) -> Processed:
     return process(doc, _WORKER_STAGES)
 
 
-def _results(docs: Iterable[Document], cfg: Config, workers: int) -> Iterator[Processed]:
+def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stage]],
+             workers: int) -> Iterator[Processed]:
     """Processed documents in input order; parallel over `workers` processes when more than one."""
     if workers <= 1:
-        stages = build_stages(cfg)
         for doc in docs:
             yield process(doc, stages)
         return
@@ -165,7 +170,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
     t0 = time.monotonic()
-    build_stages(cfg)  # load every rule file up front: a bad one is a config error before any work
+    stages = build_stages(cfg)  # loads every rule file up front: a bad one is a config error before any work
     lexicon = roles.load_lexicon(cfg.data_file(cfg.roles.lexicon))
     with output_lock(out):
         result = RunResult()
@@ -184,7 +189,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
         stage_counts: dict[str, Counter[str]] = {}
         seen_ids: dict[str, str] = {}
         bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-        for p in _results(documents(), cfg, workers):
+        for p in _results(documents(), cfg, stages, workers):
             res = p.result
             for name, (n_in, n_out, n_claims) in p.counts.items():
                 c = stage_counts.setdefault(name, Counter())
@@ -230,16 +235,11 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                 "claims": len(corpus.clusters),
                 "claim_occurrences": sum(len(c.occurrences) for c in corpus.clusters),
             },
-            "inputs": [{k: v for k, v in vars_(o).items() if v} for o in events],
+            "inputs": [o.as_dict() for o in events],
         }
         if not dry_run:
             write.publish(out, built, result.manifest, cfg.write)
         return result
-
-
-def vars_(outcome: Outcome) -> dict[str, str]:
-    return {"path": outcome.path, "outcome": outcome.outcome, "reason": outcome.reason,
-            "stage": outcome.stage, "doc_id": outcome.doc_id}
 
 
 def default_workers() -> int:
