@@ -28,6 +28,7 @@ SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312
              "ascii": "utf-8", "unicode": "utf-16"}
 DECLARATION = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
 SNIFF_BYTES = 4096
+ASCII_BYTES = bytes(range(0x80))
 
 
 def canonical_encoding(name: str | None) -> str | None:
@@ -57,7 +58,7 @@ def _acceptable(data: bytes, encoding: str, max_ratio: float) -> bool:
     errors = _errors(data, encoding)
     if errors is None:
         return False
-    non_ascii = sum(1 for b in data if b > 0x7F) or 1
+    non_ascii = len(data.translate(None, ASCII_BYTES)) or 1  # C speed: this runs per candidate
     return errors / non_ascii <= max_ratio
 
 
