@@ -50,10 +50,22 @@ class BlockRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerRule:
+    """An HTML element that is furniture as a whole, by tag, id/class token or inline style."""
+
+    id: str
+    tag: re.Pattern[str] | None
+    attr: re.Pattern[str] | None
+    style: re.Pattern[str] | None
+    max_share: float
+
+
+@dataclass(frozen=True, slots=True)
 class RulePack:
     lines: tuple[LineRule, ...]
     strips: tuple[LineRule, ...]
     blocks: tuple[BlockRule, ...]
+    containers: tuple[ContainerRule, ...] = ()
 
 
 def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
@@ -69,7 +81,7 @@ def load_rules(path: Path) -> RulePack:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot load boilerplate rules: {exc}") from None
-    unknown = set(data) - {"line", "strip", "block"}
+    unknown = set(data) - {"line", "strip", "block", "container"}
     if unknown:
         raise ConfigError(f"{path.name}: unknown rule kind(s): {', '.join(sorted(unknown))}")
     seen: set[str] = set()
@@ -99,10 +111,17 @@ def load_rules(path: Path) -> RulePack:
             int(entry.get("max_lines", 400)), int(entry.get("item_max_chars", 40)),
             int(entry.get("start_max_chars", DEFAULT_MAX_CHARS)), _compile(rid, item, path) if item else None,
             float(entry.get("tail_fraction", 0.0))))
-    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks))
+    containers = []
+    for entry in data.get("container", []):
+        rid = rule_id(entry)
+        tag, attr, style = (_compile(rid, entry[k], path) if k in entry else None for k in ("tag", "attr", "style"))
+        if tag is None and attr is None and style is None:
+            raise ConfigError(f"{path.name}: container rule {rid} needs tag, attr or style")
+        containers.append(ContainerRule(rid, tag, attr, style, float(entry.get("max_share", 0.5))))
+    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks), tuple(containers))
 
 
-def _block_span(rule: BlockRule, lines: tuple[str, ...], i: int) -> int:
+def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:
     """Index one past the last line of the block starting at line i."""
     if rule.end is not None:
         for j in range(i, min(len(lines), i + rule.max_lines)):
@@ -118,46 +137,66 @@ def _block_span(rule: BlockRule, lines: tuple[str, ...], i: int) -> int:
     return j
 
 
+def apply_strips(line: str, strips: tuple[LineRule, ...]) -> tuple[str, list[tuple[str, str]]]:
+    """The line with every strip rule's match cut out, and (rule id, cut text) for each cut."""
+    cuts = []
+    for strip in strips:
+        match = strip.pattern.search(line)
+        if match and match.group(0).strip():
+            cuts.append((strip.id, match.group(0)))
+            line = (line[: match.start()] + " " + line[match.end():]).strip()
+    return line, cuts
+
+
 def clean_lines(
     lines: tuple[str, ...], title: str | None, pack: RulePack
 ) -> tuple[tuple[str, ...], tuple[Removal, ...]]:
-    """Kept lines and the removals, in page order. Pure: the same input gives the same answer."""
-    kept: list[str] = []
+    """Kept lines and the removals, in page order. Pure: the same input gives the same answer.
+
+    Strip rules run first, so a line rule or block start sees the line without a glued-on
+    separator or file suffix; a text dump without a title takes its first kept short line as one.
+    """
     removed: list[Removal] = []
+    stripped: list[str] = []
+    for i, line in enumerate(lines):
+        line, cuts = apply_strips(line, pack.strips)
+        removed.extend(Removal(STAGE, rule, text, i) for rule, text in cuts)
+        stripped.append(line)
+    kept: list[str] = []
     title_key = canonical(title or "")
     title_seen = False
     i = 0
-    while i < len(lines):
-        line = lines[i]
+    while i < len(stripped):
+        line = stripped[i]
         block = next((b for b in pack.blocks if len(line) <= b.start_max_chars and b.start.search(line)), None)
         if block is not None:
-            end = _block_span(block, lines, i)
-            removed.extend(Removal(STAGE, block.id, lines[k], k) for k in range(i, end))
+            end = _block_span(block, stripped, i)
+            removed.extend(Removal(STAGE, block.id, stripped[k], k) for k in range(i, end))
             i = end
             continue
-        rule = next((r for r in pack.lines if len(line) <= r.max_chars and r.pattern.search(line)), None)
+        rule = next((r.id for r in pack.lines if len(line) <= r.max_chars and r.pattern.search(line)), None)
+        if rule is None and line:
+            key = canonical(line)
+            if not title_key and not kept and _title_like(line):
+                title_key = key
+            if key == title_key and title_seen:
+                rule = "title.repeated"
+            title_seen = title_seen or key == title_key
         if rule is not None:
-            removed.append(Removal(STAGE, rule.id, line, i))
-            i += 1
-            continue
-        for strip in pack.strips:
-            match = strip.pattern.search(line)
-            if match and match.group(0).strip():
-                removed.append(Removal(STAGE, strip.id, match.group(0), i))
-                line = (line[: match.start()] + " " + line[match.end():]).strip()
-        key = canonical(line)
-        if not title_key and not kept and len(line) <= TITLE_MAX_CHARS:
-            title_key = key  # a text dump's first surviving short line is its title
-        if title_key and key == title_key:
-            if title_seen:
-                removed.append(Removal(STAGE, "title.repeated", line, i))
-                i += 1
-                continue
-            title_seen = True
-        if line:
+            removed.append(Removal(STAGE, rule, line, i))
+        elif line:
             kept.append(line)
         i += 1
-    return tuple(kept), tuple(removed)
+    return tuple(kept), tuple(sorted(removed, key=lambda r: r.line))
+
+
+def text_title(kept: tuple[str, ...]) -> str | None:
+    """A text dump's title: its first kept line, when short enough to be one."""
+    return kept[0] if kept and _title_like(kept[0]) else None
+
+
+def _title_like(line: str) -> bool:
+    return len(line) <= TITLE_MAX_CHARS
 
 
 def clean_title(title: str | None, pack: RulePack) -> str | None:
@@ -177,8 +216,8 @@ def make(cfg: BoilerplateConfig, config: Config) -> Stage:
         lines, removed = clean_lines(doc.lines, title, pack)
         if not lines:
             return Drop("all boilerplate", f"{len(removed)} lines removed, none kept")
-        if title is None and doc.format == "text" and len(lines[0]) <= TITLE_MAX_CHARS:
-            title = clean_title(lines[0], pack)
+        if title is None and doc.format == "text":
+            title = text_title(lines)
         return replace(doc, lines=lines, title=title, removed=doc.removed + removed)
 
     return boilerplate

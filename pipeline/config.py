@@ -36,10 +36,13 @@ class DecodeConfig:
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    favor_precision: bool = False
-    favor_recall: bool = False
-    include_tables: bool = True
-    min_text_chars: int = 20  # below this trafilatura's result is treated as "nothing"
+    engine: str = "density"  # density (ours) or trafilatura (for comparison runs)
+    max_link_density: float = 0.5  # a block with more of its text in links is a link list
+    link_block_penalty: float = 0.5  # weight per character of a link-list block, against it
+    punct_weight: float = 3.0  # weight per Chinese/ASCII punctuation mark: sentences, not labels
+    block_cost: float = 8.0  # weight every block pays: short bare labels come out negative
+    min_text_chars: int = 20  # below this, the page has no main text and all visible text is kept
+    include_tables: bool = True  # trafilatura engine only
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class Config:
 
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("extract", "engine"): ("density", "trafilatura"),
     ("normalise", "opencc"): ("t2s", "tw2s", "hk2s", "none"),
     ("dedup", "key"): ("canonical",),
     ("write", "compression"): ("zstd", "snappy", "gzip", "none"),

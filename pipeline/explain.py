@@ -3,35 +3,46 @@
 from __future__ import annotations
 
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 from . import read
+from .boilerplate import load_rules
 from .config import Config
-from .model import Document, Drop
+from .model import Document, Drop, Removal
 from .runner import build_stages, trace
 
 
-def render(doc: Document, steps: list[tuple[str, Document | Drop]]) -> list[str]:
-    """The explanation as lines of text (the CLI prints them; tests read them)."""
+def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: frozenset[str]) -> list[str]:
+    """The explanation as lines of text (the CLI prints them; tests read them).
+
+    The page is shown in reading order: what extraction cut (furniture containers, text outside
+    the main run, link lists) interleaved with the extracted lines, each of which is kept, dropped
+    by a boilerplate rule, or cut (a strip rule took part of it).
+    """
     out = [f"== {doc.source_path}"]
     results = dict(steps)
-    before = results.get("normalise")
-    after = results.get("boilerplate")
+    extracted, before, after = results.get("extract"), results.get("normalise"), results.get("boilerplate")
     decoded = results.get("decode")
     if isinstance(decoded, Document):
         out.append(f"   format {doc.format}, encoding {decoded.encoding}")
     if isinstance(before, Document):
         out.append(f"   title {before.title or '-'}, script {before.script}")
-        removed = {r.line: r for r in after.removed if r.stage == "boilerplate"} if isinstance(after, Document) \
-            else {}
+        cuts: dict[int, list[Removal]] = defaultdict(list)
+        for r in extracted.removed if isinstance(extracted, Document) else ():
+            cuts[r.line].append(r)
+        marks: dict[int, list[Removal]] = defaultdict(list)
+        for r in after.removed if isinstance(after, Document) else ():
+            if r.stage == "boilerplate":
+                marks[r.line].append(r)
         for i, line in enumerate(before.lines):
-            r = removed.get(i)
-            if r is None:
-                out.append(f"   keep  | {line}")
-            elif r.text == line:
-                out.append(f" - DROP  | {line}  [{r.rule}]")
-            else:
-                out.append(f" ~ CUT   | {line}  [{r.rule}: {r.text}]")
+            out.extend(f" - DROP  | {r.text}  [{r.rule}]" for r in cuts.pop(i, ()))
+            strips = [r for r in marks.get(i, ()) if r.rule in strip_ids]
+            dropped = [r for r in marks.get(i, ()) if r.rule not in strip_ids]
+            tags = [f"{r.rule}: {r.text.strip()}" for r in strips] + [r.rule for r in dropped]
+            mark = " - DROP  " if dropped else " ~ CUT   " if strips else "   keep  "
+            out.append(f"{mark}| {line}" + (f"  [{'; '.join(tags)}]" if tags else ""))
+        out.extend(f" - DROP  | {r.text}  [{r.rule}]" for i in sorted(cuts) for r in cuts[i])
     last_name, last = steps[-1]
     if isinstance(last, Drop):
         out.append(f"== dropped at {last_name}: {last.reason}{': ' + last.detail if last.detail else ''}")
@@ -48,11 +59,12 @@ def main(path: Path, cfg: Config) -> int:
         print(f"error: not a file: {path}", file=sys.stderr)
         return 2
     stages = build_stages(cfg)
+    strip_ids = frozenset(r.id for r in load_rules(cfg.data_file(cfg.boilerplate.rules)).strips)
     status = 0
     for item in read.read_path(path, path.name, cfg.read):
         if isinstance(item, read.InputEvent):
             print(f"== {item.path}: {item.outcome}: {item.reason}")
             status = 1 if item.outcome == "failed" else status
             continue
-        print("\n".join(render(item, trace(item, stages))))
+        print("\n".join(render(item, trace(item, stages), strip_ids)))
     return status

@@ -1,30 +1,94 @@
-"""Extract stage: the page's main text as lines, with its title, date and URL.
+"""Extract stage: the page's main text as lines, with its title, date and URL, and what was cut.
 
-HTML goes through trafilatura; when it finds nothing (tiny or odd pages) BeautifulSoup's visible
-text is used instead, so a page is never lost to the extractor. Text dumps pass through as lines.
-Some crawls wrap each page as `<text id="URL" title="..." encoding="...">…</text>`; the wrapper's
-attributes are metadata, not content.
+HTML is parsed with lxml and cleaned in three steps, each removal recorded with its rule id:
+1. known furniture containers are pruned (hidden elements, nav, footer, comments, share bars,
+   related lists, ads: the `[[container]]` rules of the boilerplate pack, matched on tag, id/class
+   tokens and inline style);
+2. the rest is cut into text blocks (one per block element or `<br>` line) and each block is
+   weighed: text and Chinese punctuation count for it, link text and bare short lines against it;
+   the main text is the run of consecutive blocks with the highest total weight (maximum
+   subarray), which keeps an article whole across table cells and short subheadings while the
+   long link lists around it stay out (`extract.outside`);
+3. inside the run, blocks that are mostly link text are cut (`extract.links`).
+This is a Chinese-aware take on text-density extraction: it is about 5x faster than trafilatura
+and keeps lists, headings and table-layout articles that trafilatura drops. `engine =
+"trafilatura"` in config.toml switches to trafilatura (kept for comparison and benchmarks).
+
+Text dumps pass through as lines. Some crawls wrap each page as `<text id="URL" title="..."
+encoding="...">…</text>`; the wrapper's attributes are metadata, not content.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
+import lxml.html
 import trafilatura
 from bs4 import BeautifulSoup
+from lxml import etree
 
-from .config import ExtractConfig
-from .model import Document, Drop, Stage
+from .boilerplate import ContainerRule, RulePack, load_rules
+from .config import Config, ExtractConfig
+from .model import Document, Drop, Removal, Stage
 
 log = logging.getLogger(__name__)
 
+STAGE = "extract"
 WRAPPER = re.compile(r"\A\s*<text\b([^>]*)>(.*?)(?:</text>\s*)?\Z", re.S | re.I)
 ATTR = re.compile(r"""(\w+)\s*=\s*"([^"]*)\"""")
-INVISIBLE = ("script", "style", "noscript", "template", "head", "iframe", "svg")
+# Never text: removed before anything else looks at the page.
+INVISIBLE = frozenset((
+    "script", "style", "noscript", "template", "head", "iframe", "svg", "object", "embed", "map", "select", "option",
+    "button", "textarea", "input", "canvas", "audio", "video",
+))
 # Scripts and styles carry no text, and one placed before <html> makes lxml parse only a fragment.
 SCRIPTS = re.compile(r"<(script|style|noscript)\b[^>]*(?<!/)>.*?</\1\s*>", re.S | re.I)
+BLOCKS = frozenset((
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html",
+    "legend", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "ul",
+))
+CELLS = frozenset(("td", "th"))
+HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+WORD = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+PUNCT = re.compile(r"[，。！？；：、,.;!?]")
+SPACE = re.compile(r"[\s\u3000\xa0]+")
+DATE_META = ("article:published_time", "og:published_time", "pubdate", "publishdate", "publish_date",
+             "datepublished", "date")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One line of the rendered page: the text of a block element up to the next block or `<br>`."""
+
+    text: str
+    words: int  # letters, digits and CJK characters
+    link_words: int  # of which inside <a>
+    punct: int
+    rule: str | None = None  # the furniture container it sits in
+    heading: bool = False  # inside <h1>…<h6>
+
+    @property
+    def link_density(self) -> float:
+        return self.link_words / self.words if self.words else 0.0
+
+    def weight(self, cfg: ExtractConfig) -> float:
+        """Evidence that this block is article text (positive) or furniture (negative)."""
+        if self.link_density > cfg.max_link_density:
+            return -cfg.link_block_penalty * self.words - cfg.block_cost
+        return self.words - self.link_words + cfg.punct_weight * self.punct - cfg.block_cost
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    title: str | None
+    published: str | None
+    lines: tuple[str, ...]
+    removed: tuple[Removal, ...]
 
 
 def unwrap(markup: str) -> tuple[str, dict[str, str]]:
@@ -40,38 +104,232 @@ def to_lines(text: str) -> tuple[str, ...]:
     return tuple(s for line in text.split("\n") if (s := line.strip()))
 
 
-def soup_text(markup: str) -> tuple[str | None, tuple[str, ...]]:
-    """Title and visible text lines from BeautifulSoup: the fallback when trafilatura gives nothing."""
-    soup = BeautifulSoup(markup, "lxml")
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    for tag in soup(INVISIBLE):
+def parse(markup: str) -> etree._Element | None:
+    """lxml tree of the page, or None when libxml2 gives up on it (no document, nesting too deep)."""
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
+    try:
+        root = lxml.html.document_fromstring(SCRIPTS.sub("", markup).encode("utf-8", "replace"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+    if any(e.level == etree.ErrorLevels.FATAL for e in parser.error_log):
+        return None  # libxml2 stopped part-way (it caps nesting at 2048): its tree is missing text
+    return root
+
+
+def _flat(text: str) -> str:
+    return SPACE.sub(" ", text).strip()
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def _matches(rule: ContainerRule, el: etree._Element) -> bool:
+    if rule.tag is not None and rule.tag.fullmatch(_tag(el)):
+        return True
+    if rule.attr is not None:
+        tokens = f"{el.get('id') or ''} {el.get('class') or ''}".lower().split()
+        if any(rule.attr.search(t) for t in tokens):
+            return True
+    return rule.style is not None and bool(rule.style.search(el.get("style") or ""))
+
+
+def drop_invisible(root: etree._Element) -> None:
+    """Remove what a browser never shows as text: scripts, styles, form controls, media."""
+    for el in [e for e in root.iter() if _tag(e) in INVISIBLE or not isinstance(e.tag, str)]:
+        if el.getparent() is not None:
+            el.drop_tree()
+
+
+def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]:
+    """Containers the rule pack marks as furniture, with the rule id (outermost match only).
+
+    A container holding more than its rule's `max_share` of the page's text is a layout wrapper
+    that happens to carry a furniture-like class (`has-sidebar`), not furniture: it stays.
+    """
+    total = len(WORD.findall(root.text_content())) or 1
+    marked: dict[etree._Element, str] = {}
+    stack = list(reversed(root))
+    while stack:  # depth-first, not descending into what is already marked
+        el = stack.pop()
+        rule = None if _tag(el) == "body" else next((r for r in pack.containers if _matches(r, el)), None)
+        if rule is not None and len(WORD.findall(el.text_content())) <= rule.max_share * total:
+            marked[el] = rule.id
+            continue
+        stack.extend(reversed(el))
+    return marked
+
+
+def simple_cells(root: etree._Element) -> set[etree._Element]:
+    """Table cells with no block or `<br>` inside: data cells, read as part of their row's line.
+
+    A layout cell (holding paragraphs or whole pages) stays a block of its own; a data table's
+    short cells would each be a bare label and weigh against the article they belong to.
+    """
+    cells: set[etree._Element] = set()
+    inner: list[bool] = [False]  # per open element: has a block or <br> below it
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            inner.append(False)
+            continue
+        has_block = inner.pop()
+        tag = _tag(el)
+        if tag in CELLS and not has_block:
+            cells.add(el)
+        inner[-1] = inner[-1] or has_block or tag in BLOCKS or tag == "br"
+    return cells
+
+
+def blocks(root: etree._Element, marked: dict[etree._Element, str]) -> Iterator[Block]:
+    """The page as text blocks in reading order; iterative, so 10,000-deep markup cannot overflow.
+
+    A marked container's edges are block edges, so each block is wholly inside or outside it.
+    """
+    cells = simple_cells(root)
+    rules: list[str] = []  # open marked containers, innermost last
+    parts: list[str] = []
+    link_parts: list[str] = []
+    links_open = pre_open = headings_open = 0
+
+    def flush() -> Iterator[Block]:
+        text = "".join(parts)
+        linked = "".join(link_parts)
+        parts.clear()
+        link_parts.clear()
+        chunks = text.split("\n") if pre_open else [text]
+        for chunk in chunks:
+            flat = _flat(chunk)
+            if flat:
+                words = len(WORD.findall(flat))
+                yield Block(flat, words, min(words, len(WORD.findall(linked))) if len(chunks) == 1 else 0,
+                            len(PUNCT.findall(flat)), rules[-1] if rules else None, headings_open > 0)
+
+    def add(text: str | None) -> None:
+        if text:
+            parts.append(text)
+            if links_open:
+                link_parts.append(text)
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = _tag(el)
+        step = 1 if event == "start" else -1
+        rule = marked.get(el)
+        if rule is not None:
+            yield from flush()
+            if step == 1:
+                rules.append(rule)
+            else:
+                rules.pop()
+        elif el in cells:
+            parts.append(" ")
+        elif tag in BLOCKS or (tag == "br" and step == 1):
+            yield from flush()
+        if tag == "a":
+            links_open += step
+        elif tag == "pre":
+            pre_open += step
+        elif tag in HEADINGS:
+            headings_open += step
+        add(el.text if step == 1 else el.tail)
+    yield from flush()
+
+
+def best_run(weights: list[float]) -> tuple[int, int]:
+    """[start, end) of the consecutive blocks with the largest total weight (Kadane)."""
+    best, span = 0.0, (0, 0)
+    total, start = 0.0, 0
+    for i, w in enumerate(weights):
+        if total <= 0:
+            total, start = 0.0, i
+        total += w
+        if total > best:
+            best, span = total, (start, i + 1)
+    return span
+
+
+def title_of(root: etree._Element) -> str | None:
+    el = root.find(".//title")
+    if el is None:
+        el = root.find(".//h1")
+    return (_flat(el.text_content()) or None) if el is not None else None
+
+
+def published_of(root: etree._Element) -> str | None:
+    """The publication date the page declares in its metadata, as written there."""
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in DATE_META and meta.get("content"):
+            return meta.get("content").strip()
+    for time in root.iter("time"):
+        if time.get("datetime"):
+            return time.get("datetime").strip()
+    return None
+
+
+def extract_html(markup: str, cfg: ExtractConfig, pack: RulePack) -> Extraction:
+    """Main text of an HTML page: furniture containers out, then the densest run of blocks."""
+    root = parse(markup)
+    if root is None:
+        log.debug("lxml could not parse the whole page; using all visible text")
+        return Extraction(None, None, soup_lines(markup), ())
+    title, published = title_of(root), published_of(root)
+    drop_invisible(root)
+    page = list(blocks(root, furniture(root, pack)))
+    candidates = [i for i, b in enumerate(page) if b.rule is None]
+    start, end = best_run([page[i].weight(cfg) for i in candidates])
+    while start > 0 and end > start and page[candidates[start - 1]].heading:
+        start -= 1  # the article's own headline and first subheading are short, but they belong to it
+    run = set(candidates[start:end])
+    lines: list[str] = []
+    removed: list[Removal] = []
+    for i, block in enumerate(page):
+        rule = (block.rule or ("extract.outside" if i not in run else None)
+                or ("extract.links" if block.link_density > cfg.max_link_density else None))
+        if rule is None:
+            lines.append(block.text)
+        else:
+            removed.append(Removal(STAGE, rule, block.text, len(lines)))
+    if sum(len(line) for line in lines) < cfg.min_text_chars:
+        # No block reads like text (a page of one short line, say): keep everything visible.
+        lines, removed = [b.text for b in page], []
+    return Extraction(title, published, tuple(lines), tuple(removed))
+
+
+def soup_lines(markup: str) -> tuple[str, ...]:
+    """Visible text lines from BeautifulSoup, for markup libxml2 cannot make a document of."""
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(list(INVISIBLE)):
         tag.decompose()
-    return title or None, to_lines(soup.get_text("\n"))
+    return to_lines(soup.get_text("\n"))
 
 
-def make(cfg: ExtractConfig) -> Stage:
+def extract_trafilatura(markup: str, url: str | None, cfg: ExtractConfig) -> Extraction:
+    """trafilatura's main text, for comparison runs (`engine = "trafilatura"`)."""
+    result = trafilatura.bare_extraction(
+        SCRIPTS.sub("", markup), url=url, with_metadata=True, include_comments=False,
+        include_tables=cfg.include_tables, deduplicate=False)
+    lines = to_lines((result.text or "") if result is not None else "")
+    if sum(map(len, lines)) < cfg.min_text_chars:
+        lines = soup_lines(markup)
+    return Extraction(result.title if result else None, result.date if result else None, lines, ())
+
+
+def make(cfg: ExtractConfig, config: Config) -> Stage:
+    pack = load_rules(config.data_file(config.boilerplate.rules))
+
     def extract(doc: Document) -> Document | Drop:
         if doc.format == "text":
             lines = to_lines(doc.content)
             return replace(doc, lines=lines) if lines else Drop("no text")
         markup, attrs = unwrap(doc.content)
-        markup = SCRIPTS.sub("", markup)
         url = doc.source_url or attrs.get("id") or None
-        result = trafilatura.bare_extraction(
-            markup, url=url, with_metadata=True, include_comments=False, include_tables=cfg.include_tables,
-            favor_precision=cfg.favor_precision, favor_recall=cfg.favor_recall and not cfg.favor_precision,
-            deduplicate=False,
-        )
-        text = (result.text or "") if result is not None else ""
-        title = (result.title if result is not None else None) or attrs.get("title") or None
-        published = result.date if result is not None else None
-        lines = to_lines(text)
-        if sum(map(len, lines)) < cfg.min_text_chars:
-            soup_title, lines = soup_text(markup)
-            title = title or soup_title
-            log.debug("%s: trafilatura found no main text, using all visible text", doc.source_path)
-        if not lines:
+        if cfg.engine == "trafilatura":
+            result = extract_trafilatura(markup, url, cfg)
+        else:
+            result = extract_html(markup, cfg, pack)
+        if not result.lines:
             return Drop("no text", "page has no visible text")
-        return replace(doc, lines=lines, title=title, published=published, source_url=url)
+        return replace(doc, lines=result.lines, title=result.title or attrs.get("title") or None,
+                       published=result.published, source_url=url, removed=doc.removed + result.removed)
 
     return extract

@@ -36,7 +36,7 @@ def build_stages(cfg: Config) -> list[tuple[str, Stage]]:
     """The per-document pipeline, in order."""
     return [
         ("decode", decode.make(cfg.decode)),
-        ("extract", extract.make(cfg.extract)),
+        ("extract", extract.make(cfg.extract, cfg)),
         ("normalise", normalise.make(cfg.normalise)),
         ("boilerplate", boilerplate.make(cfg.boilerplate, cfg)),
         ("segment", segment.make(cfg.segment)),

@@ -34,10 +34,12 @@ def test_ingest_writes_the_contracted_corpus(raw: Path, tmp_path: Path) -> None:
     assert sorted(docs["source_path"]) == sorted(p.name for p in raw.iterdir())
     assert set(docs.loc[docs.source_path == "gbk_sem_page.html", "encoding"]) == {"gb18030"}
     assert set(docs.loc[docs.source_path == "traditional_dump.txt", "script"]) == {"traditional"}
-    assert not docs["text"].str.contains("VIP文档|羽毛|致力于提供", regex=True).any()
+    assert not docs["text"].str.contains("VIP文档|羽毛|致力于提供|实名认证|相关文档", regex=True).any()
+    assert docs["text"].str.contains("跟踪留存率和活跃度").any()  # list items, which trafilatura dropped
     assert claims["roles"].map(len).min() >= 1
     assert "sem" in set(claims["roles"].explode())
-    assert {"rules.community_wall", "uploader.account_block", "nav.prev_next", "meta.datetime"} <= set(removed["rule"])
+    assert {"rules.community_wall", "container.related", "nav.prev_next", "meta.datetime"} <= set(removed["rule"])
+    assert set(removed["stage"]) == {"extract", "boilerplate"}
     assert manifest["counts"]["inputs"] == {"ingested": 4}
     occ = pd.read_parquet(out / "claim_occurrences.parquet").merge(docs[["doc_id", "text"]], on="doc_id")
     assert all(t[s:e] == w for t, s, e, w in zip(occ.text_y, occ.char_start, occ.char_end, occ.text_x, strict=True))

@@ -1,50 +1,84 @@
 from __future__ import annotations
 
+import pytest
+
 from pipeline import extract
-from pipeline.config import ExtractConfig
+from pipeline.boilerplate import RulePack, load_rules
+from pipeline.config import Config, ExtractConfig
 from pipeline.model import Document, Drop
 
-ARTICLE = """<html><head><title>运营岗位说明</title></head><body>
-<nav><a href="/">首页</a> <a href="/a">文章</a> <a href="/b">关于我们</a></nav>
-<article><h1>运营岗位说明</h1>
-<p>产品运营是指围绕产品功能开展的运营工作，目标是让更多用户用好产品，并把反馈带回研发团队。</p>
-<p>内容运营负责选题、生产与分发内容，用持续的优质内容吸引用户并提升用户的活跃程度。</p>
-<p>用户运营关注拉新、留存与促活，需要对不同层级的用户制定不同的运营策略和触达方式。</p>
-</article><footer>联系我们 | 网站地图</footer></body></html>"""
+from .conftest import case_ids, golden
+
+CASES = golden("extract")
+ARTICLE = CASES[0]["html"]
 
 
-def run(doc: Document) -> Document | Drop:
-    return extract.make(ExtractConfig())(doc)
+@pytest.fixture(scope="module")
+def pack(cfg: Config) -> RulePack:
+    return load_rules(cfg.data_file(cfg.boilerplate.rules))
 
 
-def test_html_main_text_and_title() -> None:
-    doc = run(Document("a.html", "html", content=ARTICLE))
-    assert doc.title == "运营岗位说明"
+def run(doc: Document, cfg: Config) -> Document | Drop:
+    return extract.make(cfg.extract, cfg)(doc)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+def test_golden(case: dict, cfg: Config, pack: RulePack) -> None:
+    result = extract.extract_html(case["html"], cfg.extract, pack)
+    text = "\n".join(result.lines)
+    assert set(case["kept"]) <= set(result.lines)
+    assert not [g for g in case["gone"] if g in text]
+    assert set(case["rules"]) <= {r.rule for r in result.removed}
+
+
+def test_every_removal_sits_before_the_line_it_preceded(cfg: Config, pack: RulePack) -> None:
+    result = extract.extract_html(ARTICLE, cfg.extract, pack)
+    nav = next(r for r in result.removed if r.rule == "container.nav")
+    footer = next(r for r in result.removed if r.rule == "container.footer")
+    assert nav.line == 0 and nav.stage == "extract"
+    assert footer.line == len(result.lines)
+
+
+def test_html_title_and_text(cfg: Config) -> None:
+    doc = run(Document("a.html", "html", content=ARTICLE), cfg)
+    assert doc.title == "运营岗位"
     assert any("产品运营是指" in line for line in doc.lines)
-    assert not any("网站地图" in line for line in doc.lines)
 
 
-def test_wrapper_gives_url_and_title() -> None:
+def test_wrapper_gives_url_and_title(cfg: Config) -> None:
     wrapped = f'<text id="https://example.com/p" title="包装标题" encoding="utf-8">{ARTICLE}</text>'
-    doc = run(Document("a.html", "html", content=wrapped))
+    doc = run(Document("a.html", "html", content=wrapped), cfg)
     assert doc.source_url == "https://example.com/p"
-    assert any("内容运营负责" in line for line in doc.lines)
+    assert any("收集用户反馈" in line for line in doc.lines)
 
 
-def test_script_before_html_does_not_hide_the_page() -> None:
-    doc = run(Document("a.html", "html", content="<script>var a = '<b>';</script>\n" + ARTICLE))
-    assert any("用户运营关注" in line for line in doc.lines)
+def test_script_before_html_does_not_hide_the_page(cfg: Config) -> None:
+    doc = run(Document("a.html", "html", content="<script>var a = '<b>';</script>\n" + ARTICLE), cfg)
+    assert any("梳理产品功能" in line for line in doc.lines)
 
 
-def test_fallback_when_extractor_finds_nothing() -> None:
-    doc = run(Document("a.html", "html", content="<html><body><td>运营就是连接用户</td></body></html>"))
+def test_ten_thousand_deep_markup(cfg: Config) -> None:
+    deep = "<div>" * 10_000 + "<p>运营就是连接产品和用户，要长期投入精力去做。</p>" + "</div>" * 10_000
+    doc = run(Document("a.html", "html", content=f"<html><body>{deep}</body></html>"), cfg)
+    assert isinstance(doc, Document) and "运营就是连接产品和用户" in doc.lines[0]
+
+
+def test_fallback_keeps_visible_text_when_nothing_reads_as_text(cfg: Config) -> None:
+    doc = run(Document("a.html", "html", content="<html><body><td>运营就是连接用户</td></body></html>"), cfg)
     assert doc.lines == ("运营就是连接用户",)
 
 
-def test_text_dump_lines() -> None:
-    doc = run(Document("a.txt", "text", content="  第一行 \n\n第二行\n"))
+def test_trafilatura_engine(cfg: Config) -> None:
+    tcfg = Config(extract=ExtractConfig(engine="trafilatura"))
+    doc = run(Document("a.html", "html", content=ARTICLE), tcfg)
+    assert any("产品运营是指" in line for line in doc.lines)
+    assert doc.removed == ()
+
+
+def test_text_dump_lines(cfg: Config) -> None:
+    doc = run(Document("a.txt", "text", content="  第一行 \n\n第二行\n"), cfg)
     assert doc.lines == ("第一行", "第二行")
 
 
-def test_empty_page_dropped() -> None:
-    assert isinstance(run(Document("a.html", "html", content="<html><body></body></html>")), Drop)
+def test_empty_page_dropped(cfg: Config) -> None:
+    assert isinstance(run(Document("a.html", "html", content="<html><body></body></html>"), cfg), Drop)
