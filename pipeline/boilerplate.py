@@ -6,7 +6,8 @@ The rules are data (`data/boilerplate.toml`), each with an id `family.name`:
 - `block`: from a line matching `start` to the line matching `end`, inclusive; without `end`, the
   block runs on while lines stay short (`item_max_chars`) and match `item_pattern` if given, which
   is the shape of related-item lists and tables of contents; a block starting in the last
-  `tail_fraction` of the page runs to its end (nothing after a page's related list is article).
+  `tail_fraction` of the page runs to its end (nothing after a page's related list is article);
+  with `only_in_tail`, a start line before that part is not furniture at all (a reply header).
 Besides the pack, the page's own title repeated inside the text (captions, sticky headers) is kept
 once. Rules run on normalised text, so they are written once, in Simplified Chinese.
 """
@@ -21,13 +22,14 @@ from pathlib import Path
 
 from .config import BoilerplateConfig, Config, ConfigError
 from .model import Document, Drop, Removal, Stage
-from .text import canonical
+from .text import canonical, is_cjk
 
 log = logging.getLogger(__name__)
 
 STAGE = "boilerplate"
 DEFAULT_MAX_CHARS = 120
 TITLE_MAX_CHARS = 60
+TITLE_SEPARATORS = re.compile(r"_+|\s+[-–—|｜]+\s+|--+|\s*[|｜]\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class BlockRule:
     start_max_chars: int
     item_pattern: re.Pattern[str] | None
     tail_fraction: float
+    only_in_tail: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,7 @@ def load_rules(path: Path) -> RulePack:
             rid, _compile(rid, entry["start"], path), _compile(rid, end, path) if end else None,
             int(entry.get("max_lines", 400)), int(entry.get("item_max_chars", 40)),
             int(entry.get("start_max_chars", DEFAULT_MAX_CHARS)), _compile(rid, item, path) if item else None,
-            float(entry.get("tail_fraction", 0.0))))
+            float(entry.get("tail_fraction", 0.0)), bool(entry.get("only_in_tail", False))))
     containers = []
     for entry in data.get("container", []):
         rid = rule_id(entry)
@@ -168,7 +171,8 @@ def clean_lines(
     i = 0
     while i < len(stripped):
         line = stripped[i]
-        block = next((b for b in pack.blocks if len(line) <= b.start_max_chars and b.start.search(line)), None)
+        block = next((b for b in pack.blocks if len(line) <= b.start_max_chars and b.start.search(line)
+                      and not (b.only_in_tail and i < len(stripped) * (1 - b.tail_fraction))), None)
         if block is not None:
             end = _block_span(block, stripped, i)
             removed.extend(Removal(STAGE, block.id, stripped[k], k) for k in range(i, end))
@@ -200,9 +204,11 @@ def _title_like(line: str) -> bool:
 
 
 def clean_title(title: str | None, pack: RulePack) -> str | None:
-    """The title with strip rules applied (file-type suffixes, site names glued to it)."""
+    """The headline inside a page title: strip rules applied, then the longest of the parts that
+    site names and channels are joined with ("标题_频道_新浪网", "标题 - 搜狐财经")."""
     if not title:
         return title
+    title = max(TITLE_SEPARATORS.split(title), key=lambda part: sum(2 if is_cjk(ch) else 1 for ch in part))
     for strip in pack.strips:
         title = strip.pattern.sub(" ", title).strip()
     return title or None

@@ -59,3 +59,20 @@ def test_bad_pattern_names_the_rule(tmp_path: Path) -> None:
     bad.write_text('[[line]]\nid = "x.bad"\npattern = "("\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"x\.bad"):
         boilerplate.load_rules(bad)
+
+
+@pytest.mark.parametrize(("title", "headline"), [
+    ("四年前中500万现穷困潦倒 一夜暴富后如何经营__商贸_产业资讯_某某网", "四年前中500万现穷困潦倒 一夜暴富后如何经营"),
+    ("Joel on Software - 给计算机系学生的建议", "给计算机系学生的建议"),
+    ("用户运营和内容运营有什么不同-.docxVIP - 文库", "用户运营和内容运营有什么不同"),
+    ("产品运营 vs 用户运营", "产品运营 vs 用户运营"),
+])
+def test_title_is_the_headline_without_site_names(title: str, headline: str, pack: boilerplate.RulePack) -> None:
+    assert boilerplate.clean_title(title, pack) == headline
+
+
+def test_headline_repeated_later_in_the_page_is_kept_once(pack: boilerplate.RulePack) -> None:
+    lines = ("用户运营是做什么的", "用户运营负责拉新、留存与促活。", "用户运营是做什么的")
+    kept, removed = boilerplate.clean_lines(lines, boilerplate.clean_title("用户运营是做什么的_某某网", pack), pack)
+    assert kept == lines[:2]
+    assert [r.rule for r in removed] == ["title.repeated"]
