@@ -59,6 +59,14 @@ class NormaliseConfig:
 
 
 @dataclass(frozen=True)
+class TemplatesConfig:
+    min_pages: int = 4  # a line on this many distinct pages of a site may be its template...
+    min_share: float = 0.5  # ...when those pages are at least this share of the site's pages
+    max_chars: int = 60  # longer lines are article text, never template
+    corpus_min_sites: int = 20  # a line on this many sites is a corpus-wide template (0: off)
+
+
+@dataclass(frozen=True)
 class SegmentConfig:
     max_claim_chars: int = 300
     min_claim_chars: int = 4
@@ -89,6 +97,7 @@ class Config:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     normalise: NormaliseConfig = field(default_factory=NormaliseConfig)
+    templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     roles: RolesConfig = field(default_factory=RolesConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)

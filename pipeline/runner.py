@@ -25,15 +25,19 @@ from typing import Any
 
 from tqdm import tqdm
 
-from . import __version__, boilerplate, decode, dedup, extract, normalise, read, roles, segment, write
+from . import __version__, boilerplate, decode, dedup, extract, normalise, read, roles, segment, templates, write
 from .config import Config
 from .model import Document, Drop, Stage
 
 log = logging.getLogger(__name__)
 
 
+# Stages that run again on a page after the corpus-level template step removed lines from it.
+AFTER_TEMPLATES = ("segment", "roles")
+
+
 def build_stages(cfg: Config) -> list[tuple[str, Stage]]:
-    """The per-document pipeline, in order."""
+    """The per-document pipeline, in order. After it, at corpus level: templates, dedup, write."""
     return [
         ("decode", decode.make(cfg.decode)),
         ("extract", extract.make(cfg.extract, cfg)),
@@ -164,8 +168,29 @@ def config_version(cfg: Config) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
+def remove_templates(docs: list[Document], state: templates.Templates, cfg: Config,
+                     stages: list[tuple[str, Stage]]) -> list[Document]:
+    """Learn this night's pages into the site templates, then take template lines out of every page.
+
+    A page that loses lines is segmented and tagged again; one that would lose every line keeps them
+    (a site whose pages are all alike is mirrors, not template).
+    """
+    for doc in docs:
+        state.learn(doc, cfg.templates)
+    again = [stage for name, stage in stages if name in AFTER_TEMPLATES]
+    out = []
+    for doc in docs:
+        cleaned = templates.apply(doc, state, cfg.templates)
+        if cleaned is not None and cleaned.lines:
+            for stage in again:
+                cleaned = stage(cleaned)  # type: ignore[assignment]  # segment and roles never drop
+            doc = cleaned
+        out.append(doc)
+    return out
+
+
 def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: bool = False,
-           progress: bool = False) -> RunResult:
+           progress: bool = False, full: bool = False) -> RunResult:
     """One nightly run: every input under raw_dir into the corpus at `out`."""
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
@@ -210,11 +235,13 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
             if "#" not in p.source_path:
                 bar.update(1)
         bar.close()
+        state = templates.Templates() if full else templates.load(out / templates.FILE)
+        done = remove_templates(done, state, cfg, stages)
         corpus = dedup.merge(done)
         run_time = started.isoformat(timespec="seconds")
         role_rows = [{"role_id": r.id, "name": r.name, "aliases": list(r.aliases), "lexicon_version": lexicon.version}
                      for r in lexicon.roles]
-        built = write.tables(corpus, role_rows, run_time)
+        built = write.tables(corpus, role_rows, run_time, state.rows(cfg.templates))
         events.sort(key=lambda o: o.path)
         result.outcomes = events
         by_outcome = Counter(o.outcome for o in events)

@@ -49,6 +49,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("doc_id", pa.string()), ("stage", pa.string()), ("rule", pa.string()), ("text", pa.string()),
         ("line", pa.int64()),
     ]),
+    "templates": pa.schema([
+        ("site", pa.string()), ("kind", pa.string()), ("key", pa.string()), ("pages", pa.int64()),
+        ("text", pa.string()), ("template", pa.string()),
+    ]),
     "roles": pa.schema([
         ("role_id", pa.string()), ("name", pa.string()), ("aliases", LIST), ("claims", pa.int64()),
         ("lexicon_version", pa.string()),
@@ -58,7 +62,8 @@ SECTION_SEP = " > "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def tables(corpus: Corpus, roles: list[dict[str, Any]], run_time: str) -> dict[str, pa.Table]:
+def tables(corpus: Corpus, roles: list[dict[str, Any]], run_time: str,
+           templates: list[dict[str, Any]]) -> dict[str, pa.Table]:
     """The contract's tables, built from the merged corpus."""
     docs = [{
         "doc_id": d.doc_id, "source_path": d.source_path, "title": d.title, "text": d.text,
@@ -82,7 +87,7 @@ def tables(corpus: Corpus, roles: list[dict[str, Any]], run_time: str) -> dict[s
             counts[role] = counts.get(role, 0) + 1
     role_rows = [{**r, "claims": counts.get(r["role_id"], 0)} for r in roles]
     rows = {"documents": docs, "claims": claims, "claim_occurrences": occurrences, "removed": removed,
-            "roles": role_rows}
+            "roles": role_rows, "templates": templates}
     return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]) for name in SCHEMAS}
 
 

@@ -18,7 +18,7 @@ def corpus() -> dedup.Corpus:
 
 def publish(out: Path) -> None:
     built = write.tables(corpus(), [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}],
-                         "2026-01-01T00:00:00+00:00")
+                         "2026-01-01T00:00:00+00:00", [])
     write.publish(out, built, {"run_id": "r"}, WriteConfig())
 
 
@@ -27,7 +27,7 @@ def test_contract_files_and_columns(tmp_path: Path) -> None:
     publish(out)
     names = {p.name for p in out.iterdir()}
     assert names == {"documents.parquet", "claims.parquet", "claims.csv", "claim_occurrences.parquet",
-                     "removed.parquet", "roles.parquet", "manifest.json"}
+                     "removed.parquet", "roles.parquet", "templates.parquet", "manifest.json"}
     claims = pd.read_parquet(out / "claims.parquet")
     assert {"claim_id", "text", "roles", "claim_type", "support", "doc_ids", "section", "first_seen",
             "last_seen"} <= set(claims.columns)

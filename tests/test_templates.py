@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import templates
+from pipeline.__main__ import main
+from pipeline.config import TemplatesConfig
+from pipeline.model import Document
+
+CFG = TemplatesConfig(min_pages=3, min_share=0.5, max_chars=60, corpus_min_sites=0)
+CHROME = "扫码关注运营研究社公众号"
+
+
+def page(n: int, site: str = "a.example.com", title: str | None = None, *extra: str) -> Document:
+    lines = (f"第{n}篇：运营岗位的第{n}种理解，要从用户价值出发去看。", CHROME, *extra)
+    return Document(f"p{n}.html", "html", source_url=f"https://{site}/p{n}", title=title or f"标题{n}",
+                    lines=lines, doc_id=f"d{n}")
+
+
+def learned(docs: list[Document]) -> templates.Templates:
+    state = templates.Templates()
+    for doc in docs:
+        state.learn(doc, CFG)
+    return state
+
+
+def test_line_on_most_pages_of_a_site_is_removed_and_recorded() -> None:
+    docs = [page(n) for n in range(4)]
+    cleaned = templates.apply(docs[0], learned(docs), CFG)
+    assert cleaned is not None and CHROME not in cleaned.lines
+    assert [(r.stage, r.rule, r.text) for r in cleaned.removed] == [("templates", "template.site", CHROME)]
+
+
+def test_line_on_a_few_pages_of_a_big_site_stays() -> None:
+    shared = "用户运营的核心是留存。"
+    docs = [page(n, "b.example.com", None, *((shared,) if n < 3 else ())) for n in range(10)]
+    docs = [Document(d.source_path, "html", source_url=d.source_url, title=d.title, lines=d.lines[:1] + d.lines[2:],
+                     doc_id=d.doc_id) for d in docs]
+    assert templates.apply(docs[0], learned(docs), CFG) is None
+
+
+def test_mirrors_of_one_article_are_not_a_template() -> None:
+    docs = [page(n, title="同一篇文章") for n in range(4)]
+    assert templates.apply(docs[0], learned(docs), CFG) is None
+
+
+def test_other_sites_are_not_touched() -> None:
+    state = learned([page(n) for n in range(4)])
+    assert templates.apply(page(9, "other.example.org"), state, CFG) is None
+
+
+def test_long_lines_are_never_template() -> None:
+    long = "运营" * 40
+    docs = [page(n, "c.example.com", None, long) for n in range(4)]
+    cleaned = templates.apply(docs[0], learned(docs), CFG)
+    assert cleaned is not None and long in cleaned.lines
+
+
+def _html(n: int) -> str:
+    return (f'<text id="https://blog.example.com/p{n}" title="第{n}篇运营笔记" encoding="utf-8"><html><body><div>'
+            f"<p>产品运营第{n}课：运营要围绕产品功能展开工作，让用户用好产品，并把反馈带回研发团队。</p>"
+            f"<p>内容运营第{n}课：内容运营负责选题、生产和分发，用优质内容吸引并留住用户。</p>"
+            f"<p>{CHROME}</p></div></body></html></text>")
+
+
+def test_what_one_night_learns_cleans_the_next_nights_single_page(tmp_path: Path) -> None:
+    night1, night2, out = tmp_path / "n1", tmp_path / "n2", tmp_path / "clean"
+    night1.mkdir()
+    night2.mkdir()
+    for n in range(5):
+        (night1 / f"p{n}.html").write_text(_html(n), encoding="utf-8")
+    (night2 / "new.html").write_text(_html(99), encoding="utf-8")
+    assert main(["ingest", str(night1), "--out", str(out), "-q", "--workers", "1"]) == 0
+    assert main(["ingest", str(night2), "--out", str(out), "-q", "--workers", "1"]) == 0
+    docs = pd.read_parquet(out / "documents.parquet")
+    assert len(docs) == 1 and CHROME not in docs["text"].iloc[0]
+    assert "template.site" in set(pd.read_parquet(out / "removed.parquet")["rule"])
+    assert main(["ingest", str(night2), "--out", str(out), "-q", "--workers", "1", "--full"]) == 0
+    assert CHROME in pd.read_parquet(out / "documents.parquet")["text"].iloc[0]
