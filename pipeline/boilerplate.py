@@ -3,6 +3,8 @@
 The rules are data (`data/boilerplate.toml`), each with an id `family.name`:
 - `line`: a line matching `pattern` (and not longer than `max_chars`) is removed whole;
 - `strip`: only the matched span is cut out of the line (a file-type suffix glued to a title);
+- `listing`: a page with `min_entries` or more entry headers (title and timestamp) is a list of
+  entries, like a blog's front page; the first entry is its main text, the rest goes;
 - `block`: from a line matching `start` to the line matching `end`, inclusive; without `end`, the
   block runs on while lines stay short (`item_max_chars`) and match `item_pattern` if given, which
   is the shape of related-item lists and tables of contents; a block starting in the last
@@ -53,6 +55,15 @@ class BlockRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ListingRule:
+    """A page that is a list of whole entries (a blog's front page): its main text is the first."""
+
+    id: str
+    entry: re.Pattern[str]
+    min_entries: int
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerRule:
     """An HTML element that is furniture as a whole, by tag, id/class token or inline style."""
 
@@ -69,6 +80,7 @@ class RulePack:
     strips: tuple[LineRule, ...]
     blocks: tuple[BlockRule, ...]
     containers: tuple[ContainerRule, ...] = ()
+    listings: tuple[ListingRule, ...] = ()
 
 
 def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
@@ -84,7 +96,7 @@ def load_rules(path: Path) -> RulePack:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot load boilerplate rules: {exc}") from None
-    unknown = set(data) - {"line", "strip", "block", "container"}
+    unknown = set(data) - {"line", "strip", "block", "container", "listing"}
     if unknown:
         raise ConfigError(f"{path.name}: unknown rule kind(s): {', '.join(sorted(unknown))}")
     seen: set[str] = set()
@@ -121,7 +133,11 @@ def load_rules(path: Path) -> RulePack:
         if tag is None and attr is None and style is None:
             raise ConfigError(f"{path.name}: container rule {rid} needs tag, attr or style")
         containers.append(ContainerRule(rid, tag, attr, style, float(entry.get("max_share", 0.5))))
-    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks), tuple(containers))
+    listings = []
+    for entry in data.get("listing", []):
+        rid = rule_id(entry)
+        listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
+    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks), tuple(containers), tuple(listings))
 
 
 def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:
@@ -165,11 +181,17 @@ def clean_lines(
         line, cuts = apply_strips(line, pack.strips)
         removed.extend(Removal(STAGE, rule, text, i) for rule, text in cuts)
         stripped.append(line)
+    stop = len(stripped)
+    for listing in pack.listings:
+        heads = [i for i, line in enumerate(stripped) if listing.entry.search(line)]
+        if len(heads) >= listing.min_entries:
+            stop = min(stop, heads[1])
+            removed.extend(Removal(STAGE, listing.id, stripped[k], k) for k in range(heads[1], len(stripped)))
     kept: list[str] = []
     title_key = canonical(title or "")
     title_seen = False
     i = 0
-    while i < len(stripped):
+    while i < stop:
         line = stripped[i]
         block = next((b for b in pack.blocks if len(line) <= b.start_max_chars and b.start.search(line)
                       and not (b.only_in_tail and i < len(stripped) * (1 - b.tail_fraction))), None)
