@@ -27,7 +27,8 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
     if isinstance(decoded, Document):
         out.append(f"   format {doc.format}, encoding {decoded.encoding}")
     if isinstance(before, Document):
-        out.append(f"   title {before.title or '-'}, script {before.script}")
+        title = after.title if isinstance(after, Document) else before.title
+        out.append(f"   title {title or '-'}, script {before.script}")
         cuts: dict[int, list[Removal]] = defaultdict(list)
         for r in extracted.removed if isinstance(extracted, Document) else ():
             cuts[r.line].append(r)

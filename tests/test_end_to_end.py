@@ -98,6 +98,11 @@ def test_explain_and_stats(tmp_path: Path) -> None:
     result = cli("explain", "raw/article_rules.html")
     assert result.returncode == 0
     assert "DROP" in result.stdout and "[rules.community_wall]" in result.stdout and "== claims" in result.stdout
+    page = cli("explain", "raw/docshare_vip.html").stdout.splitlines()
+    order = [next(i for i, line in enumerate(page) if mark in line)
+             for mark in ("首页 > IT互联网", "[docshare.notice_list]", "keep  | 用户运营和内容运营有什么不同",
+                          "[docshare.page_marker: PAGE PAGE 2]", "[container.related]")]
+    assert order == sorted(order)  # the whole page in reading order, extraction cuts included
     out = tmp_path / "clean"
     assert cli("ingest", "raw", "--out", str(out), "-q").returncode == 0
     stats = cli("stats", str(out))
