@@ -124,14 +124,17 @@ def _tag(el: etree._Element) -> str:
     return el.tag.lower() if isinstance(el.tag, str) else ""
 
 
-def _matches(rule: ContainerRule, el: etree._Element) -> bool:
-    if rule.tag is not None and rule.tag.fullmatch(_tag(el)):
-        return True
-    if rule.attr is not None:
-        tokens = f"{el.get('id') or ''} {el.get('class') or ''}".lower().split()
-        if any(rule.attr.search(t) for t in tokens):
-            return True
-    return rule.style is not None and bool(rule.style.search(el.get("style") or ""))
+def _rule_for(el: etree._Element, rules: tuple[ContainerRule, ...]) -> ContainerRule | None:
+    """The first container rule the element matches by tag, an id/class token, or inline style."""
+    tag = _tag(el)
+    tokens = f"{el.get('id') or ''} {el.get('class') or ''}".lower().split()
+    style = el.get("style") or ""
+    for rule in rules:
+        if ((rule.tag is not None and rule.tag.fullmatch(tag))
+                or (rule.attr is not None and any(rule.attr.search(t) for t in tokens))
+                or (rule.style is not None and style and rule.style.search(style))):
+            return rule
+    return None
 
 
 def drop_invisible(root: etree._Element) -> None:
@@ -152,7 +155,7 @@ def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]
     stack = list(reversed(root))
     while stack:  # depth-first, not descending into what is already marked
         el = stack.pop()
-        rule = None if _tag(el) == "body" else next((r for r in pack.containers if _matches(r, el)), None)
+        rule = None if _tag(el) == "body" else _rule_for(el, pack.containers)
         if rule is not None and len(WORD.findall(el.text_content())) <= rule.max_share * total:
             marked[el] = rule.id
             continue
