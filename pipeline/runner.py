@@ -175,12 +175,13 @@ def remove_templates(docs: list[Document], state: templates.Templates, cfg: Conf
     A page that loses lines is segmented and tagged again; one that would lose every line keeps them
     (a site whose pages are all alike is mirrors, not template).
     """
-    for doc in docs:
-        state.learn(doc, cfg.templates)
+    keys = [templates.keys_of(doc, cfg.templates) for doc in docs]
+    for doc, doc_keys in zip(docs, keys, strict=True):
+        state.learn(doc, doc_keys)
     again = [stage for name, stage in stages if name in AFTER_TEMPLATES]
     out = []
-    for doc in docs:
-        cleaned = templates.apply(doc, state, cfg.templates)
+    for doc, doc_keys in zip(docs, keys, strict=True):
+        cleaned = templates.apply(doc, doc_keys, state, cfg.templates)
         if cleaned is not None and cleaned.lines:
             for stage in again:
                 cleaned = stage(cleaned)  # type: ignore[assignment]  # segment and roles never drop

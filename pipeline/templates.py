@@ -38,6 +38,11 @@ def line_key(line: str) -> str:
     return hashlib.blake2b(canonical(line).encode("utf-8"), digest_size=8).hexdigest()
 
 
+def keys_of(doc: Document, cfg: TemplatesConfig) -> tuple[str | None, ...]:
+    """Each line's key, None for lines too long to be template: computed once, used to learn and apply."""
+    return tuple(line_key(line) if len(line) <= cfg.max_chars else None for line in doc.lines)
+
+
 def page_key(doc: Document) -> str:
     """Pages with the same title are one page here: mirrors must not look like a template."""
     return line_key(doc.title) if doc.title else doc.doc_id
@@ -52,19 +57,18 @@ class Templates:
     sites: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # key -> sites
     examples: dict[str, str] = field(default_factory=dict)  # key -> one line with that key
 
-    def learn(self, doc: Document, cfg: TemplatesConfig) -> None:
+    def learn(self, doc: Document, keys: tuple[str | None, ...]) -> None:
         """Count a page's short lines once, unless the same page (by title) was counted before."""
         site = doc.site or NO_SITE
         page = page_key(doc)
         if page in self.pages[site]:
             return
         self.pages[site].add(page)
-        for key in {line_key(line) for line in doc.lines if len(line) <= cfg.max_chars}:
-            self.lines[(site, key)] += 1
-            self.sites[key].add(site)
-        for line in doc.lines:
-            if len(line) <= cfg.max_chars:
-                self.examples.setdefault(line_key(line), line)
+        for key, line in dict(zip(keys, doc.lines, strict=True)).items():
+            if key is not None:
+                self.lines[(site, key)] += 1
+                self.sites[key].add(site)
+                self.examples.setdefault(key, line)
 
     def rule_for(self, site: str, key: str, cfg: TemplatesConfig) -> str | None:
         """The template rule a line falls under on this site, if any."""
@@ -110,13 +114,13 @@ def load(path: Path) -> Templates:
     return state
 
 
-def apply(doc: Document, state: Templates, cfg: TemplatesConfig) -> Document | None:
+def apply(doc: Document, keys: tuple[str | None, ...], state: Templates, cfg: TemplatesConfig) -> Document | None:
     """The page without its site's template lines, or None when it has none."""
     site = doc.site or NO_SITE
     kept: list[str] = []
     removed: list[Removal] = []
-    for i, line in enumerate(doc.lines):
-        rule = state.rule_for(site, line_key(line), cfg) if len(line) <= cfg.max_chars else None
+    for i, (line, key) in enumerate(zip(doc.lines, keys, strict=True)):
+        rule = state.rule_for(site, key, cfg) if key is not None else None
         if rule is None:
             kept.append(line)
         else:

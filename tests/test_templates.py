@@ -22,13 +22,17 @@ def page(n: int, site: str = "a.example.com", title: str | None = None, *extra: 
 def learned(docs: list[Document]) -> templates.Templates:
     state = templates.Templates()
     for doc in docs:
-        state.learn(doc, CFG)
+        state.learn(doc, templates.keys_of(doc, CFG))
     return state
+
+
+def apply(doc: Document, state: templates.Templates) -> Document | None:
+    return templates.apply(doc, templates.keys_of(doc, CFG), state, CFG)
 
 
 def test_line_on_most_pages_of_a_site_is_removed_and_recorded() -> None:
     docs = [page(n) for n in range(4)]
-    cleaned = templates.apply(docs[0], learned(docs), CFG)
+    cleaned = apply(docs[0], learned(docs))
     assert cleaned is not None and CHROME not in cleaned.lines
     assert [(r.stage, r.rule, r.text) for r in cleaned.removed] == [("templates", "template.site", CHROME)]
 
@@ -38,23 +42,23 @@ def test_line_on_a_few_pages_of_a_big_site_stays() -> None:
     docs = [page(n, "b.example.com", None, *((shared,) if n < 3 else ())) for n in range(10)]
     docs = [Document(d.source_path, "html", source_url=d.source_url, title=d.title, lines=d.lines[:1] + d.lines[2:],
                      doc_id=d.doc_id) for d in docs]
-    assert templates.apply(docs[0], learned(docs), CFG) is None
+    assert apply(docs[0], learned(docs)) is None
 
 
 def test_mirrors_of_one_article_are_not_a_template() -> None:
     docs = [page(n, title="同一篇文章") for n in range(4)]
-    assert templates.apply(docs[0], learned(docs), CFG) is None
+    assert apply(docs[0], learned(docs)) is None
 
 
 def test_other_sites_are_not_touched() -> None:
     state = learned([page(n) for n in range(4)])
-    assert templates.apply(page(9, "other.example.org"), state, CFG) is None
+    assert apply(page(9, "other.example.org"), state) is None
 
 
 def test_long_lines_are_never_template() -> None:
     long = "运营" * 40
     docs = [page(n, "c.example.com", None, long) for n in range(4)]
-    cleaned = templates.apply(docs[0], learned(docs), CFG)
+    cleaned = apply(docs[0], learned(docs))
     assert cleaned is not None and long in cleaned.lines
 
 
