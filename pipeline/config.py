@@ -53,8 +53,11 @@ class BoilerplateConfig:
 @dataclass(frozen=True)
 class NormaliseConfig:
     opencc: str = "t2s"  # t2s, tw2s, hk2s, or none
+    mojibake: bool = True  # repair UTF-8 text that was mis-decoded as Latin-1/cp1252 or GBK
+    annotations: bool = True  # remove pinyin and script annotations: 產(chǎn), {练:pǐn}, (繁体:個)
+    noise: bool = True  # remove symbols inserted inside words: 产㊣品, 运✅营
     width: bool = True  # full-width Latin letters and digits to ASCII
-    punctuation: bool = True  # ASCII punctuation in Chinese context to Chinese punctuation
+    punctuation: bool = True  # ASCII punctuation and quotes in Chinese context to Chinese ones
     whitespace: bool = True
 
 

@@ -1,26 +1,56 @@
 """Normalise stage: clean Simplified Chinese with consistent width, punctuation and spacing.
 
-Every step is idempotent (normalising twice equals normalising once), which the property tests
-check. The page's original script is recorded before conversion.
+Order matters: mojibake is repaired on the text as decoded (script conversion would scramble the
+bytes it reverses), then the script is converted, then each line goes through annotation and
+noise removal, width, whitespace and punctuation. Every step is idempotent (normalising twice
+equals normalising once), which the property tests check. The page's original script is recorded
+before conversion.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
+
+import ftfy
 
 from .config import NormaliseConfig
 from .model import Document, Drop, Stage
 from .text import converter, is_cjk
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-CJK_OR_PUNCT = CJK + r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
+CN_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u2026"
+CJK_OR_PUNCT = CJK + CN_PUNCT
 
 INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+# Pinyin that content farms put after characters. A syllable is an optional initial and a final;
+# one tone-marked vowel makes it pinyin rather than Latin text ("café" and "Hello" never match).
 TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-# 產(chǎn)品 / 運(yùn)營: pinyin with at least one tone mark in brackets right after a Han character.
-PINYIN = re.compile(rf"(?<=[{CJK}])[(（]\s*[a-zü{TONE_VOWELS}]*[{TONE_VOWELS}][a-zü{TONE_VOWELS}]*\s*[)）]")
+_SYL = rf"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?[aeiouüv{TONE_VOWELS}]*[{TONE_VOWELS}][aeiouüv{TONE_VOWELS}]*(?:ng|n|r)?"
+_SYLS = rf"{_SYL}(?:\s+{_SYL})*"
+_LABELS = "拼音|注音|读音|读|讀|繁体|繁體|繁|简体|練|练|pinyin"
+ANNOTATION = re.compile(
+    # 產(chǎn)品, 运(yùn)营: bracketed pinyin right after a character
+    rf"(?<=[{CJK}])[(（]\s*{_SYLS}\s*[)）]"
+    # {练:pǐn}, ｛拼音:hé｝: braces never occur in prose, so any short label
+    rf"|[{{｛]\s*[^{{}}｛｝:：\n]{{1,8}}[:：]\s*(?:{_SYLS}|[{CJK}]{{1,3}})\s*[}}｝]"
+    # 《拼音:hé》, (繁体:個), 【读:yùn】: other brackets only with a known label
+    rf"|[(（《【\[]\s*(?:{_LABELS})\s*[:：]\s*(?:{_SYLS}|[{CJK}]{{1,3}})\s*[)）》】\]]"
+    # 主zhǔ 要: a bare syllable glued to the character before it
+    rf"|(?<=[{CJK}]){_SYL}(?![A-Za-z{TONE_VOWELS}])\s?",
+    re.I,
+)
+# Symbols (enclosed ideographs, dingbats, emoji, shapes, stars) wedged between two characters.
+SYMBOLS = r"\u2190-\u21ff\u2460-\u27bf\u2b00-\u2bff\u3200-\u32ff\U0001f000-\U0001faff\ufe0f"
+NOISE = re.compile(rf"(?<=[{CJK}])[{SYMBOLS}]+(?=[{CJK}])")
+
+# Mojibake: UTF-8 bytes read as Latin-1/cp1252 show as runs of accented Latin letters (ftfy fixes
+# those); read as GBK they show as rare characters that re-encode to valid UTF-8.
+LATIN_MOJIBAKE = re.compile(r"[\u00c0-\u00ff][\u0080-\u00ff\u0152-\u2122]")
+GBK_MOJIBAKE = re.compile(r"[鍙鐨涓浜杩鏄銆锛鈥瀹缁璇闂绗]")
 
 WIDE_ALNUM = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c - 0xFEE0).isalnum()}
 WIDE_ALNUM.update({0xFF05: ord("%"), 0xFF0B: ord("+"), 0xFF1D: ord("="), 0xFF20: ord("@"), 0xFF03: ord("#")})
@@ -31,6 +61,8 @@ AFTER_CJK = re.compile(rf"(?<=[{CJK_OR_PUNCT}])\s*([,?!;:])(?!\d)")
 BEFORE_CJK = re.compile(rf"([,?!;])\s*(?=[{CJK}])")
 FULL_STOP = re.compile(rf"(?<=[{CJK}])\.(?=\s|$|[{CJK}])")
 PARENS = re.compile(r"\(([^()]*)\)")
+ELLIPSIS = re.compile(rf"(?<=[{CJK}])(?:\.{{3,}}|…{{3,}}|…(?!…))")
+QUOTES = re.compile(r'"([^"\n]*)"')
 REPEATED = re.compile(r"([，。！？；：、])\1+")
 CN_SPACE = re.compile(rf"(?<=[{CJK_OR_PUNCT}]) (?=[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20])"
                       rf"|(?<=[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]) (?=[{CJK}])")
@@ -55,48 +87,107 @@ def _parens(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _quotes(match: re.Match[str]) -> str:
+    """"运营" becomes “运营” when it quotes or touches Chinese; "Hello" between Latin words stays."""
+    text, start, end = match.string, match.start(), match.end()
+    around = text[start - 1: start] + match.group(1) + text[end: end + 1]
+    return f"“{match.group(1)}”" if any(is_cjk(ch) for ch in around) else match.group(0)
+
+
+def _fixed_point(rule: Callable[[str], str], line: str) -> str:
+    """Apply a rule until nothing changes: one removal or replacement can expose the next."""
+    for _ in range(8):
+        before = line
+        line = rule(line)
+        if line == before:
+            break
+    return line
+
+
+def _gbk_repair(line: str) -> str:
+    try:
+        fixed = line.encode("gb18030").decode("utf-8")
+    except UnicodeError:
+        return line
+    han = [ch for ch in fixed if is_cjk(ch)]
+    return fixed if len(han) >= 2 and sum(map(_common, han)) >= 0.9 * len(han) else line
+
+
+def _common(ch: str) -> bool:
+    """In GB2312: real text decoded right is nearly all common characters, chance decodings are not."""
+    try:
+        ch.encode("gb2312")
+    except UnicodeError:
+        return False
+    return True
+
+
+def _repair_once(text: str) -> str:
+    if LATIN_MOJIBAKE.search(text):
+        text = ftfy.fix_encoding(text)
+    if GBK_MOJIBAKE.search(text):
+        text = "\n".join(_gbk_repair(line) if GBK_MOJIBAKE.search(line) else line for line in text.split("\n"))
+    return text
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 read as Latin-1/cp1252 (ftfy) or as GBK (re-encode, strict UTF-8 decode).
+
+    Only text that round-trips exactly is changed, so correct Chinese is never touched; a
+    doubly garbled line is repaired in a second pass.
+    """
+    return _fixed_point(_repair_once, text)
+
+
 def normalise_line(line: str, cfg: NormaliseConfig) -> str:
-    """One line through width, punctuation and whitespace rules (script conversion is separate)."""
+    """One line through annotation, noise, width, whitespace and punctuation rules."""
     line = INVISIBLE.sub("", line)
     if cfg.width:
         line = line.translate(WIDE_ALNUM)
-    line = PINYIN.sub("", line)
+    if cfg.annotations:
+        line = _fixed_point(lambda s: ANNOTATION.sub("", s), line)
+    if cfg.noise:
+        line = NOISE.sub("", line)
     if cfg.whitespace:
         line = SPACES.sub(" ", line).strip()
     if cfg.punctuation:
-        for _ in range(8):  # each rule can expose a new match for another: run to a fixed point
-            before = line
-            line = _punctuation(line)
-            if line == before:
-                break
+        line = _fixed_point(_punctuation, line)
     return line
 
 
 def _punctuation(line: str) -> str:
     line = AFTER_CJK.sub(lambda m: ASCII_TO_CN[m.group(1)], line)
     line = BEFORE_CJK.sub(lambda m: ASCII_TO_CN[m.group(1)], line)
+    line = ELLIPSIS.sub("……", line)
     line = FULL_STOP.sub("。", line)
     line = PARENS.sub(_parens, line)
+    line = QUOTES.sub(_quotes, line)
     line = REPEATED.sub(r"\1", line)
     return CN_SPACE.sub("", line)
 
 
-def convert_script(text: str, cfg: NormaliseConfig) -> str:
+def to_script(text: str, cfg: NormaliseConfig) -> str:
     return text if cfg.opencc == "none" else converter(cfg.opencc).convert(text)
 
 
+def convert(text: str, cfg: NormaliseConfig) -> str:
+    """Mojibake repair, then script conversion: the whole-text steps, before the line rules."""
+    return to_script(repair_mojibake(text) if cfg.mojibake else text, cfg)
+
+
 def normalise_text(text: str, cfg: NormaliseConfig) -> str:
-    """Script conversion plus line rules; what every caller (pages, titles, tests) uses."""
-    return "\n".join(normalise_line(line, cfg) for line in convert_script(text, cfg).split("\n"))
+    """Whole-text steps plus line rules; what every caller (pages, titles, tests) uses."""
+    return "\n".join(normalise_line(line, cfg) for line in convert(text, cfg).split("\n"))
 
 
 def make(cfg: NormaliseConfig) -> Stage:
     def normalise(doc: Document) -> Document | Drop:
         joined = "\n".join(doc.lines)
-        converted = converter("t2s").convert(joined)
-        script = detect_script(joined, converted)
-        if cfg.opencc != "t2s":
-            converted = convert_script(joined, cfg)
+        if cfg.mojibake:
+            joined = repair_mojibake(joined)
+        simplified = converter("t2s").convert(joined)
+        script = detect_script(joined, simplified)
+        converted = simplified if cfg.opencc == "t2s" else to_script(joined, cfg)
         lines = tuple(s for line in converted.split("\n") if (s := normalise_line(line, cfg)))
         title = normalise_text(doc.title, cfg).replace("\n", " ") if doc.title else None
         return replace(doc, lines=lines, title=title, script=script) if lines else Drop("no text")
