@@ -74,12 +74,27 @@ class SegmentConfig:
     max_claim_chars: int = 300
     min_claim_chars: int = 4
     heading_max_chars: int = 30
+    # A short unpunctuated line with one of these after its subject states something (a mind-map
+    # node: "新媒体营销偏向对外的工作"): a claim, and the context of the lines under it.
+    statement_verbs: tuple[str, ...] = ("是", "就是", "是指", "偏向", "倾向于", "侧重于", "负责", "属于", "不是",
+                                        "向外", "向内", "分为", "包括", "等于", "重在", "在于")
+    # Words that contain a verb but do not state anything ("运营还是推广", "运营负责人").
+    not_statement: tuple[str, ...] = ("还是", "或是", "但是", "于是", "可是", "要是", "只是", "总是", "凡是",
+                                      "负责人", "是否")
+    # ...unless it asks something ("运营是做什么的"): then it is a heading.
+    question_words: tuple[str, ...] = ("什么", "哪些", "哪个", "哪种", "哪几", "怎么", "怎样", "如何", "为何",
+                                       "为什么", "多少", "是否", "吗", "呢")
 
 
 @dataclass(frozen=True)
 class RolesConfig:
     lexicon: str = "roles.toml"
     claim_types: str = "claim_types.toml"
+    # A page gives claims only when it is about roles: its title names one, or this many of its
+    # headings do (one is enough when the term is not a weak one), or this many claims name a role
+    # with a term that is not weak. Set both to 0 to keep every page.
+    topic_min_headings: int = 2
+    topic_min_claims: int = 3
 
 
 @dataclass(frozen=True)

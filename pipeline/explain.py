@@ -48,6 +48,10 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
     if isinstance(last, Drop):
         out.append(f"== dropped at {last_name}: {last.reason}{': ' + last.detail if last.detail else ''}")
         return out
+    off_topic = [r for r in last.removed if r.stage == "roles"]
+    if off_topic:
+        out.append(f"== not about roles: {len(off_topic)} claims naming a role removed [{off_topic[0].rule}]")
+        out.extend(f" - DROP  | {r.text}" for r in off_topic)
     out.append(f"== claims ({len(last.claims)})")
     for c in last.claims:
         section = " > ".join(c.section)

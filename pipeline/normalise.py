@@ -60,6 +60,8 @@ ASCII_TO_CN = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
 AFTER_CJK = re.compile(rf"(?<=[{CJK_OR_PUNCT}])\s*([,?!;:])(?!\d)")
 BEFORE_CJK = re.compile(rf"([,?!;])\s*(?=[{CJK}])")
 FULL_STOP = re.compile(rf"(?<=[{CJK}])\.(?=\s|$|[{CJK}])")
+LAST_STOP = re.compile(r"(?<=[\d%）”])\.$")  # "利润率为0.49%." ends a Chinese sentence
+HAS_CJK = re.compile(rf"[{CJK}]")
 PARENS = re.compile(r"\(([^()]*)\)")
 ELLIPSIS = re.compile(rf"(?<=[{CJK}])(?:\.{{3,}}|…{{3,}}|…(?!…))")
 QUOTES = re.compile(r'"([^"\n]*)"')
@@ -160,6 +162,8 @@ def _punctuation(line: str) -> str:
     line = BEFORE_CJK.sub(lambda m: ASCII_TO_CN[m.group(1)], line)
     line = ELLIPSIS.sub("……", line)
     line = FULL_STOP.sub("。", line)
+    if HAS_CJK.search(line):
+        line = LAST_STOP.sub("。", line)
     line = PARENS.sub(_parens, line)
     line = QUOTES.sub(_quotes, line)
     line = REPEATED.sub(r"\1", line)

@@ -2,7 +2,10 @@
 
 The lexicon and the type rules are data (`data/roles.toml`, `data/claim_types.toml`). Matching is
 longest-first (产品运营 over 运营); look-alike words (运营商) are masked first. A claim with no
-role word of its own takes the roles of the nearest heading or list lead-in above it that has one.
+role word of its own takes the roles of the nearest heading, statement or list lead-in above it that
+has one; a claim that names only a broader role (运营者) under a narrower one (新媒体运营) is about
+the narrower. A page that is not about roles at all (a news story that mentions 销售) gives no
+claims; they are recorded as removed (roles.off_topic).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import Config, ConfigError, RolesConfig
-from .model import Claim, Document, Drop, Stage
+from .model import Claim, Document, Drop, Removal, Stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,7 @@ class Role:
     id: str
     name: str
     aliases: tuple[str, ...]
+    broader: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,15 +34,29 @@ class Lexicon:
     pattern: re.Pattern[str]
     by_term: dict[str, str]  # lower-cased term -> role id
     mask: re.Pattern[str] | None
+    weak: frozenset[str] = frozenset()  # lower-cased terms that are also everyday words
 
-    def find(self, text: str) -> tuple[str, ...]:
-        """Role ids mentioned in text, in order of first mention, without repeats."""
+    def find(self, text: str, strong: bool = False) -> tuple[str, ...]:
+        """Role ids mentioned in text, in order of first mention, without repeats (strong: no weak terms)."""
         if self.mask is not None:
             text = self.mask.sub(lambda m: "\0" * len(m.group(0)), text)
         seen: dict[str, None] = {}
         for match in self.pattern.finditer(text):
-            seen.setdefault(self.by_term[match.group(0).lower()], None)
+            term = match.group(0).lower()
+            if not (strong and term in self.weak):
+                seen.setdefault(self.by_term[term], None)
         return tuple(seen)
+
+    def specialise(self, own: tuple[str, ...], context: tuple[str, ...]) -> tuple[str, ...]:
+        """A broader role the claim names becomes the one narrower role its context is about."""
+        broader = {r.id: r.broader for r in self.roles}
+        out: dict[str, None] = {}
+        for role in own:
+            narrower = [c for c in context if broader[c] == role]
+            # "运营…产品运营…" in the claim, or "什么是运营？什么是新媒体运营？" above it: the broader is meant
+            named = role in context or any(broader[o] == role for o in own)
+            out.setdefault(narrower[0] if len(narrower) == 1 and not named else role, None)
+        return tuple(out)
 
 
 def _term_pattern(term: str) -> str:
@@ -56,18 +74,25 @@ def load_lexicon(path: Path) -> Lexicon:
     roles = []
     by_term: dict[str, str] = {}
     for entry in data.get("role", []):
-        role = Role(entry["id"], entry["name"], tuple(entry.get("aliases", ())))
+        role = Role(entry["id"], entry["name"], tuple(entry.get("aliases", ())), entry.get("broader"))
         if any(r.id == role.id for r in roles):
             raise ConfigError(f"{path.name}: role id {role.id} appears twice")
         roles.append(role)
         for term in (role.name, *role.aliases):
             if by_term.setdefault(term.lower(), role.id) != role.id:
                 raise ConfigError(f"{path.name}: term {term} belongs to two roles")
+    ids = {r.id for r in roles}
+    for role in roles:
+        if role.broader is not None and role.broader not in ids:
+            raise ConfigError(f"{path.name}: role {role.id} is narrower than unknown role {role.broader}")
+    weak = frozenset(t.lower() for t in data.get("weak", []))
+    if unknown := weak - by_term.keys():
+        raise ConfigError(f"{path.name}: weak terms that are no role's term: {', '.join(sorted(unknown))}")
     terms = sorted(by_term, key=len, reverse=True)
     pattern = re.compile("|".join(_term_pattern(t) for t in terms), re.I)
     not_roles = sorted(data.get("not_roles", []), key=len, reverse=True)
     mask = re.compile("|".join(map(re.escape, not_roles))) if not_roles else None
-    return Lexicon(str(data.get("version", "")), tuple(roles), pattern, by_term, mask)
+    return Lexicon(str(data.get("version", "")), tuple(roles), pattern, by_term, mask, weak)
 
 
 def load_types(path: Path) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -88,13 +113,21 @@ def classify(text: str, context: tuple[str, ...], types: tuple[tuple[str, re.Pat
 
 
 def tag(claim: Claim, lexicon: Lexicon, types: tuple[tuple[str, re.Pattern[str]], ...]) -> Claim:
-    roles = lexicon.find(claim.text)
-    if not roles:
-        for heading in reversed(claim.section):
-            roles = lexicon.find(heading)
-            if roles:
-                break
+    own = lexicon.find(claim.text)
+    context = next((found for heading in reversed(claim.section) if (found := lexicon.find(heading))), ())
+    roles = lexicon.specialise(own, context) if own else context
     return replace(claim, roles=roles, claim_type=classify(claim.text, claim.section, types))
+
+
+def on_topic(doc: Document, tagged: tuple[Claim, ...], lexicon: Lexicon, cfg: RolesConfig) -> bool:
+    """Whether the page is about roles, from its title, its headings and its role-naming claims."""
+    if lexicon.find(doc.title or ""):
+        return True
+    headings = {h for claim in doc.claims for h in claim.section}
+    named = [h for h in headings if lexicon.find(h)]
+    if len(named) >= cfg.topic_min_headings or any(lexicon.find(h, strong=True) for h in named):
+        return True
+    return sum(1 for c in tagged if lexicon.find(c.text, strong=True)) >= cfg.topic_min_claims
 
 
 def make(cfg: RolesConfig, config: Config) -> Stage:
@@ -102,7 +135,11 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
     types = load_types(config.data_file(cfg.claim_types))
 
     def roles(doc: Document) -> Document | Drop:
-        tagged = (tag(c, lexicon, types) for c in doc.claims)
-        return replace(doc, claims=tuple(c for c in tagged if c.roles))
+        tagged = tuple(c for c in (tag(c, lexicon, types) for c in doc.claims) if c.roles)
+        removed = tuple(r for r in doc.removed if r.stage != "roles")  # idempotent when run again
+        if tagged and not on_topic(doc, tagged, lexicon, cfg):
+            removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
+            tagged = ()
+        return replace(doc, claims=tagged, removed=removed)
 
     return roles

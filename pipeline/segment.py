@@ -10,7 +10,8 @@ reader infers them.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from .config import SegmentConfig
 from .model import Claim, Document, Drop, Stage
@@ -75,8 +76,35 @@ def split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, i
     return pieces
 
 
-def heading_style(line: str, cfg: SegmentConfig) -> str | None:
-    """The marker style when the line reads as a heading, else None."""
+@dataclass(frozen=True)
+class Forms:
+    """The configured word lists as patterns, compiled once per stage."""
+
+    statement: re.Pattern[str]
+    not_statement: re.Pattern[str]
+    question: re.Pattern[str]
+
+    @classmethod
+    def of(cls, cfg: SegmentConfig) -> Forms:
+        return cls(re.compile(rf"^.{{2,}}?(?:{_alternatives(cfg.statement_verbs)}).+$"),
+                   re.compile(_alternatives(cfg.not_statement)), re.compile(_alternatives(cfg.question_words)))
+
+    def states(self, line: str) -> bool:
+        """Subject, verb and more, and not a question: a statement even without closing punctuation."""
+        masked = self.not_statement.sub(lambda m: "\0" * len(m.group(0)), line)
+        return bool(self.statement.match(masked)) and not self.question.search(line)
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    """One regex alternation, longest word first; a never-matching pattern for an empty list."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True))) or r"(?!)"
+
+
+def heading_style(line: str, cfg: SegmentConfig, forms: Forms, repeated: bool = False) -> str | None:
+    """The marker style when the line reads as a heading, "node" for a short statement, else None.
+
+    A repeated line (a table-of-contents entry and its heading) is never a statement.
+    """
     if QUESTION.search(line) and len(line) <= cfg.heading_max_chars * 2 and "。" not in line:
         return "question"
     if len(line) > cfg.heading_max_chars or line[-1] in SENTENCE_END + "，,、":
@@ -84,50 +112,69 @@ def heading_style(line: str, cfg: SegmentConfig) -> str | None:
     for style, pattern in HEADING_MARKERS:
         if pattern.match(line):
             rest = pattern.sub("", line, count=1)
-            return style if not any(p in rest for p in "，。；") else None
+            if any(p in rest for p in "，。；"):
+                return None
+            numbered_item = style in ("num", "num_paren")
+            return None if numbered_item and not repeated and forms.states(rest) else style
     if not any(p in line for p in "，。！；：、,;:") and len(canonical(line)) <= 12:
-        return "plain"
+        return "node" if not repeated and forms.states(line.strip("“”\"「」")) else "plain"
     return None
 
 
+NODE_LEVEL = 1_000  # deeper than any heading: the next heading or node replaces it
+
+
 def make(cfg: SegmentConfig) -> Stage:
+    forms = Forms.of(cfg)
+
     def segment(doc: Document) -> Document | Drop:
         text = "\n".join(doc.lines)
         title_key = canonical(doc.title or "")
+        keys = [canonical(line) for line in doc.lines]
+        counts = Counter(keys)
         levels: dict[str, int] = {}
         path: list[tuple[int, str]] = []  # (level, heading)
         lead_in: str | None = None
         claims: list[Claim] = []
-        offset = 0
-        for line in doc.lines:
-            line_start = offset
-            offset += len(line) + 1
-            key = canonical(line)
-            if not key or key == title_key:
-                continue
-            style = heading_style(line, cfg)
-            if style is not None:
-                level = levels.setdefault(style, len(levels))
-                path = [(lv, h) for lv, h in path if lv < level] + [(level, line)]
-                lead_in = None
-                continue
-            item = ITEM_MARKER.match(line)
-            body_start = item.end() if item else 0
-            if line.endswith(("：", ":")) and len(line) <= cfg.heading_max_chars * 2:
-                lead_in = line[body_start:].rstrip("：:")
-                continue
-            if not item:
-                lead_in = None
-            section = tuple(h for _, h in path) + ((lead_in,) if lead_in and item else ())
-            for s, e in split_sentences(line[body_start:]):
-                s, e = s + body_start, e + body_start
-                for a, b in split_long(line, s, e, cfg.max_claim_chars):
+
+        def emit(line: str, start: int, end: int, section: tuple[str, ...], line_start: int) -> None:
+            for s, e in split_sentences(line[start:end]):
+                for a, b in split_long(line, s + start, e + start, cfg.max_claim_chars):
                     sentence = line[a:b].strip()
                     if QUESTION.search(sentence) or len(canonical(sentence)) < cfg.min_claim_chars:
                         continue
                     lead = len(line[a:b]) - len(line[a:b].lstrip())
                     claims.append(Claim(sentence, section, char_start=line_start + a + lead,
                                         char_end=line_start + a + lead + len(sentence)))
+
+        offset = 0
+        for line, key in zip(doc.lines, keys, strict=True):
+            line_start = offset
+            offset += len(line) + 1
+            if not key or key == title_key:
+                continue
+            style = heading_style(line, cfg, forms, repeated=counts[key] > 1)
+            if style is not None:
+                level = NODE_LEVEL if style == "node" else levels.setdefault(style, len(levels))
+                path = [(lv, h) for lv, h in path if lv < level]
+                if style == "node":
+                    emit(line, 0, len(line), tuple(h for _, h in path), line_start)
+                path.append((level, line))
+                lead_in = None
+                continue
+            item = ITEM_MARKER.match(line)
+            body_start = item.end() if item else 0
+            if not item:
+                lead_in = None
+            section = tuple(h for _, h in path) + ((lead_in,) if lead_in and item else ())
+            if line.endswith(("：", ":")):
+                # "X分为4种：A、B。具体如下：" — the last sentence leads into a list, those before it are claims
+                last = split_sentences(line[body_start:])[-1][0] + body_start
+                if len(line) - last <= cfg.heading_max_chars * 2:
+                    emit(line, body_start, last, section, line_start)
+                    lead_in = line[last:].strip().rstrip("：:")
+                    continue
+            emit(line, body_start, len(line), section, line_start)
         return replace(doc, text=text, claims=tuple(claims))
 
     return segment

@@ -107,3 +107,13 @@ def test_explain_and_stats(tmp_path: Path) -> None:
     assert cli("ingest", "raw", "--out", str(out), "-q").returncode == 0
     stats = cli("stats", str(out))
     assert stats.returncode == 0 and "claims by role" in stats.stdout
+
+
+def test_explain_shows_claims_of_a_page_not_about_roles(tmp_path: Path) -> None:
+    page = tmp_path / "news.txt"
+    page.write_text("华东上调电价\n\n销售电价面临上涨压力，专家认为影响有限。\n\n超市的销售点挤满了人，大家排队购买。\n",
+                    encoding="utf-8")
+    result = cli("explain", str(page))
+    assert result.returncode == 0
+    assert "== not about roles: 2 claims naming a role removed [roles.off_topic]" in result.stdout
+    assert result.stdout.rstrip().endswith("== claims (0)")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pipeline import roles
-from pipeline.config import Config
+from pipeline.config import Config, ConfigError
 from pipeline.model import Claim, Document
 
 
@@ -53,7 +55,56 @@ def test_roleless_claim_takes_heading_role(stage) -> None:
     ("扩大用户群；", ("互联网运营的目标",), "goal"),
     ("需要具备两年以上SEM经验", (), "requirement"),
     ("运营人员很辛苦", (), "other"),
+    ("互联网运营分为4种：内容运营、用户运营。", (), "classification"),
+    ("内容运营：以内容的形式跟用户沟通，从而提高黏性", (), "definition"),
+    ("对于运营人而言，要看数据", (), "other"),
+    ("市场营销向外，而运营向内", (), "comparison"),
+    ("产品运营，是一个企业经营管理的概念", (), "definition"),
 ])
 def test_claim_types(cfg: Config, text: str, section: tuple[str, ...], expected: str) -> None:
     types = roles.load_types(cfg.data_file(cfg.roles.claim_types))
     assert roles.classify(text, section, types) == expected
+
+
+@pytest.mark.parametrize(("text", "section", "expected"), [
+    ("运营者的日常工作包括选题规划。", ("而“新媒体运营”偏向内部工作",), ("new_media_operations",)),
+    ("营销者要做用户分析。", ("新媒体营销偏向对外",), ("new_media_marketing",)),
+    ("运营是指让产品正常运作的手段。", ("什么是运营？什么是新媒体运营？",), ("operations",)),
+    ("运营很杂，产品运营只是其中一种。", ("产品运营",), ("operations", "product_operations")),
+    ("运营要看数据。", ("产品运营和内容运营的区别",), ("operations",)),
+    ("负责竞价推广账户。", ("SEM岗位职责",), ("sem",)),
+])
+def test_broader_role_becomes_the_narrower_one_of_its_context(stage, text: str, section: tuple[str, ...],
+                                                               expected: tuple[str, ...]) -> None:
+    doc = Document("a", "text", title="产品运营", claims=(Claim(text, section),))
+    assert stage(doc).claims[0].roles == expected
+
+
+def test_page_not_about_roles_gives_no_claims_and_records_why(stage) -> None:
+    texts = ("销售电价面临上涨压力。", "超市的销售点挤满了人。", "推广普及新技术。")
+    news = tuple(Claim(t, ("电价改革",)) for t in texts)
+    first = stage(Document("a", "text", title="华东上调电价", claims=news))
+    again = stage(replace(first, claims=news))  # segmented and tagged again after templates: not doubled
+    assert first.claims == again.claims == ()
+    assert [(r.stage, r.rule) for r in again.removed] == [("roles", "roles.off_topic")] * 3
+
+
+@pytest.mark.parametrize(("title", "sections", "texts"), [
+    ("运营是什么", (), ("运营负责增长。",)),
+    (None, ("内容运营",), ("负责写稿。",)),
+    (None, ("销售的职责", "销售的技能"), ("销售负责成交。", "销售要会沟通。")),
+    (None, (), ("SEM专员负责账户。", "SEO专员负责排名。", "产品经理负责需求。")),
+])
+def test_page_about_roles(stage, title: str | None, sections: tuple[str, ...], texts: tuple[str, ...]) -> None:
+    claims = tuple(Claim(t, sections[i:i + 1]) for i, t in enumerate(texts))
+    assert stage(Document("a", "text", title=title, claims=claims)).claims
+
+
+def test_lexicon_errors_are_config_errors(tmp_path) -> None:
+    bad = tmp_path / "roles.toml"
+    bad.write_text('[[role]]\nid = "x"\nname = "X运营"\nbroader = "nobody"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown role nobody"):
+        roles.load_lexicon(bad)
+    bad.write_text('weak = ["天气"]\n[[role]]\nid = "x"\nname = "X运营"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="天气"):
+        roles.load_lexicon(bad)
