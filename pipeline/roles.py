@@ -10,9 +10,11 @@ claims; they are recorded as removed (roles.off_topic).
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from .config import Config, ConfigError, RolesConfig
@@ -47,9 +49,17 @@ class Lexicon:
                 seen.setdefault(self.by_term[term], None)
         return tuple(seen)
 
+    @cached_property
+    def broader(self) -> dict[str, str | None]:
+        return {r.id: r.broader for r in self.roles}
+
+    def related(self, own: tuple[str, ...], context: tuple[str, ...]) -> bool:
+        """Whether the claim names a context role or a broader one of it (运营 under 产品运营)."""
+        return any(r in context or r in {self.broader[c] for c in context} for r in own)
+
     def specialise(self, own: tuple[str, ...], context: tuple[str, ...]) -> tuple[str, ...]:
         """A broader role the claim names becomes the one narrower role its context is about."""
-        broader = {r.id: r.broader for r in self.roles}
+        broader = self.broader
         out: dict[str, None] = {}
         for role in own:
             narrower = [c for c in context if broader[c] == role]
@@ -104,19 +114,31 @@ def load_types(path: Path) -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 def classify(text: str, context: tuple[str, ...], types: tuple[tuple[str, re.Pattern[str]], ...]) -> str:
-    """Claim type from the sentence's form; the innermost heading decides when the sentence can't."""
-    for candidate in (text, *(context[-1:])):
+    """Claim type from the sentence's form; a list lead-in ("目标：") decides when the sentence can't.
+
+    A heading does not: everything under "产品运营不同阶段的侧重点" is not a comparison.
+    """
+    lead_in = tuple(c for c in context[-1:] if c.endswith(("：", ":")))
+    for candidate in (text, *lead_in):
         for type_id, pattern in types:
             if pattern.search(candidate):
                 return type_id
     return "other"
 
 
-def tag(claim: Claim, lexicon: Lexicon, types: tuple[tuple[str, re.Pattern[str]], ...]) -> Claim:
-    own = lexicon.find(claim.text)
-    context = next((found for heading in reversed(claim.section) if (found := lexicon.find(heading))), ())
-    roles = lexicon.specialise(own, context) if own else context
-    return replace(claim, roles=roles, claim_type=classify(claim.text, claim.section, types))
+def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexicon: Lexicon) -> tuple[str, ...]:
+    """The claim's roles from its own role words and the roles of what it stands under.
+
+    No role word: the context's roles. A broader role (运营者) under a narrower one: the narrower.
+    Only everyday words unrelated to the context (投放 in a list under "SEM岗位职责"): the context's
+    roles come first.
+    """
+    if not own:
+        return context
+    roles = lexicon.specialise(own, context)
+    if strong or lexicon.related(own, context):
+        return roles
+    return tuple(dict.fromkeys(context + roles))
 
 
 def on_topic(doc: Document, tagged: tuple[Claim, ...], lexicon: Lexicon, cfg: RolesConfig) -> bool:
@@ -134,8 +156,25 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
     lexicon = load_lexicon(config.data_file(cfg.lexicon))
     types = load_types(config.data_file(cfg.claim_types))
 
+    def tag(doc: Document) -> tuple[Claim, ...]:
+        """Each claim with roles and type; a sentence without a role word takes its paragraph's subject
+        (the roles of the sentence before it in the same paragraph that had one), else its heading's."""
+        breaks = [i for i, ch in enumerate(doc.text) if ch == "\n"]
+        subject: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
+        out = []
+        for claim in doc.claims:
+            paragraph = (bisect.bisect(breaks, claim.char_start), claim.section)
+            context = subject.get(paragraph) or next(
+                (found for heading in reversed(claim.section) if (found := lexicon.find(heading))), ())
+            own = lexicon.find(claim.text)
+            roles = resolve(own, bool(lexicon.find(claim.text, strong=True)), context, lexicon)
+            if own:
+                subject[paragraph] = roles
+            out.append(replace(claim, roles=roles, claim_type=classify(claim.text, claim.section, types)))
+        return tuple(out)
+
     def roles(doc: Document) -> Document | Drop:
-        tagged = tuple(c for c in (tag(c, lexicon, types) for c in doc.claims) if c.roles)
+        tagged = tuple(c for c in tag(doc) if c.roles)
         removed = tuple(r for r in doc.removed if r.stage != "roles")  # idempotent when run again
         if tagged and not on_topic(doc, tagged, lexicon, cfg):
             removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)

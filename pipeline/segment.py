@@ -9,6 +9,7 @@ reader infers them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -30,7 +31,29 @@ HEADING_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 ITEM_MARKER = re.compile(r"^(?:[●•·◎○▪▶►\-–—*]+|>>|》|\d{1,2}[、.．)）](?!\d)|[（(]\d{1,2}[）)]|[a-zA-Z][、.)）])\s*")
 QUESTION = re.compile(r"[？?]$")
-SPLIT_SOFT = re.compile(r"(?<=[，,、])")
+# Where extraction glued a heading or list items onto one line: "新媒体运营的前途 新媒体运营，是…",
+# "包括： a、定位清晰； b、设计美观". A break goes before an item marker that follows a space, and after a
+# short Chinese label at the start of the line that a space separates from a long text.
+INLINE_ITEM = re.compile(r"\s+(?=(?:[a-zA-Z]|\d{1,2})[、.．](?=[\u4e00-\u9fff（(“]))")
+LEADING_LABEL = re.compile(
+    rf"^(?:{ITEM_MARKER.pattern[1:]})?[^\s，。！？；：,.!?;:]{{2,20}}(?=\s+[\u4e00-\u9fff“「].{{10,}})")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def split_inline(line: str) -> list[tuple[int, str]]:
+    """The line's parts as (offset, text): a glued heading and inline list items come apart."""
+    cuts = {0, len(line)} | {m.start() for m in INLINE_ITEM.finditer(line)}
+    label = LEADING_LABEL.match(line)
+    if label and HAN.search(label.group(0)):
+        cuts.add(label.end())
+    bounds = sorted(cuts)
+    parts = []
+    for a, b in itertools.pairwise(bounds):
+        piece = line[a:b]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            parts.append((a + lead, piece.strip()))
+    return parts
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -130,7 +153,12 @@ def make(cfg: SegmentConfig) -> Stage:
     def segment(doc: Document) -> Document | Drop:
         text = "\n".join(doc.lines)
         title_key = canonical(doc.title or "")
-        keys = [canonical(line) for line in doc.lines]
+        units: list[tuple[int, str]] = []  # (offset in text, line or inline part)
+        offset = 0
+        for line in doc.lines:
+            units.extend((offset + start, part) for start, part in split_inline(line))
+            offset += len(line) + 1
+        keys = [canonical(part) for _, part in units]
         counts = Counter(keys)
         levels: dict[str, int] = {}
         path: list[tuple[int, str]] = []  # (level, heading)
@@ -147,10 +175,7 @@ def make(cfg: SegmentConfig) -> Stage:
                     claims.append(Claim(sentence, section, char_start=line_start + a + lead,
                                         char_end=line_start + a + lead + len(sentence)))
 
-        offset = 0
-        for line, key in zip(doc.lines, keys, strict=True):
-            line_start = offset
-            offset += len(line) + 1
+        for (line_start, line), key in zip(units, keys, strict=True):
             if not key or key == title_key:
                 continue
             style = heading_style(line, cfg, forms, repeated=counts[key] > 1)
@@ -172,7 +197,7 @@ def make(cfg: SegmentConfig) -> Stage:
                 last = split_sentences(line[body_start:])[-1][0] + body_start
                 if len(line) - last <= cfg.heading_max_chars * 2:
                     emit(line, body_start, last, section, line_start)
-                    lead_in = line[last:].strip().rstrip("：:")
+                    lead_in = line[last:].strip()  # keeps its colon: the section shows it leads a list
                     continue
             emit(line, body_start, len(line), section, line_start)
         return replace(doc, text=text, claims=tuple(claims))

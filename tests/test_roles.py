@@ -52,7 +52,7 @@ def test_roleless_claim_takes_heading_role(stage) -> None:
     ("互联网运营分为4种", (), "classification"),
     ("负责公司网站的SEM推广", (), "responsibility"),
     ("运营工作流程：用户获取、建立联系、促进活跃", (), "workflow"),
-    ("扩大用户群；", ("互联网运营的目标",), "goal"),
+    ("扩大用户群；", ("互联网运营的目标：",), "goal"),
     ("需要具备两年以上SEM经验", (), "requirement"),
     ("运营人员很辛苦", (), "other"),
     ("互联网运营分为4种：内容运营、用户运营。", (), "classification"),
@@ -108,3 +108,19 @@ def test_lexicon_errors_are_config_errors(tmp_path) -> None:
     bad.write_text('weak = ["天气"]\n[[role]]\nid = "x"\nname = "X运营"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="天气"):
         roles.load_lexicon(bad)
+
+
+def test_sentence_takes_its_paragraph_subject_before_its_heading(stage) -> None:
+    text = "内容运营重在拉新。它需要持续写稿。\n它需要持续写稿。"
+    heading = ("运营的区别",)
+    claims = (Claim("内容运营重在拉新。", heading, char_start=0, char_end=9),
+              Claim("它需要持续写稿。", heading, char_start=9, char_end=17),
+              Claim("它需要持续写稿。", heading, char_start=18, char_end=26))
+    out = stage(Document("a", "text", title="运营", text=text, claims=claims))
+    assert [c.roles for c in out.claims] == [("content_operations",), ("content_operations",), ("operations",)]
+
+
+def test_everyday_role_word_unrelated_to_the_heading_adds_to_it(stage) -> None:
+    claims = (Claim("合理增加关键词投放；", ("SEM岗位职责",)), Claim("运营要看数据。", ("产品运营和内容运营的区别",)))
+    out = stage(Document("a", "text", title="运营", claims=claims))
+    assert [c.roles for c in out.claims] == [("sem", "media_buying"), ("operations",)]
