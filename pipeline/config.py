@@ -73,6 +73,9 @@ class TemplatesConfig:
 class SegmentConfig:
     max_claim_chars: int = 300
     min_claim_chars: int = 4
+    # A short sentence that starts by continuing the one before ("就会对你有很大启发。") says nothing alone.
+    fragment_starts: tuple[str, ...] = ("就", "是", "等", "尤其是")
+    fragment_max_chars: int = 20
     heading_max_chars: int = 30
     # A short unpunctuated line with one of these after its subject states something (a mind-map
     # node: "新媒体营销偏向对外的工作"): a claim, and the context of the lines under it.

@@ -171,6 +171,8 @@ def make(cfg: SegmentConfig) -> Stage:
                     sentence = line[a:b].strip()
                     if QUESTION.search(sentence) or len(canonical(sentence)) < cfg.min_claim_chars:
                         continue
+                    if sentence.startswith(cfg.fragment_starts) and len(sentence) <= cfg.fragment_max_chars:
+                        continue
                     lead = len(line[a:b]) - len(line[a:b].lstrip())
                     claims.append(Claim(sentence, section, char_start=line_start + a + lead,
                                         char_end=line_start + a + lead + len(sentence)))
