@@ -42,6 +42,7 @@ class Claim:
     claim_type: str = "other"
     char_start: int = 0
     char_end: int = 0
+    paragraph: int = -1  # index of the paragraph (line, or inline list item) it came from; -1 unknown
 
 
 @dataclass(frozen=True, slots=True)

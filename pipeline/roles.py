@@ -10,7 +10,6 @@ claims; they are recorded as removed (roles.off_topic).
 
 from __future__ import annotations
 
-import bisect
 import re
 import tomllib
 from dataclasses import dataclass, replace
@@ -127,14 +126,11 @@ def classify(text: str, context: tuple[str, ...], types: tuple[tuple[str, re.Pat
 
 
 def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexicon: Lexicon) -> tuple[str, ...]:
-    """The claim's roles from its own role words and the roles of what it stands under.
+    """The roles of a claim that names some, given the roles of the heading it stands under.
 
-    No role word: the context's roles. A broader role (运营者) under a narrower one: the narrower.
-    Only everyday words unrelated to the context (投放 in a list under "SEM岗位职责"): the context's
-    roles come first.
+    A broader role (运营者) under a narrower one: the narrower. Only everyday words unrelated to the
+    heading (投放 in a list under "SEM岗位职责"): the heading's roles come first.
     """
-    if not own:
-        return context
     roles = lexicon.specialise(own, context)
     if strong or lexicon.related(own, context):
         return roles
@@ -159,17 +155,17 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
     def tag(doc: Document) -> tuple[Claim, ...]:
         """Each claim with roles and type; a sentence without a role word takes its paragraph's subject
         (the roles of the sentence before it in the same paragraph that had one), else its heading's."""
-        breaks = [i for i, ch in enumerate(doc.text) if ch == "\n"]
-        subject: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
+        subject: dict[int, tuple[str, ...]] = {}
         out = []
         for claim in doc.claims:
-            paragraph = (bisect.bisect(breaks, claim.char_start), claim.section)
-            context = subject.get(paragraph) or next(
-                (found for heading in reversed(claim.section) if (found := lexicon.find(heading))), ())
+            heading = next((found for h in reversed(claim.section) if (found := lexicon.find(h))), ())
             own = lexicon.find(claim.text)
-            roles = resolve(own, bool(lexicon.find(claim.text, strong=True)), context, lexicon)
             if own:
-                subject[paragraph] = roles
+                roles = resolve(own, bool(lexicon.find(claim.text, strong=True)), heading, lexicon)
+                if claim.paragraph >= 0:
+                    subject[claim.paragraph] = roles
+            else:
+                roles = subject.get(claim.paragraph) or heading
             out.append(replace(claim, roles=roles, claim_type=classify(claim.text, claim.section, types)))
         return tuple(out)
 

@@ -165,7 +165,7 @@ def make(cfg: SegmentConfig) -> Stage:
         lead_in: str | None = None
         claims: list[Claim] = []
 
-        def emit(line: str, start: int, end: int, section: tuple[str, ...], line_start: int) -> None:
+        def emit(line: str, start: int, end: int, section: tuple[str, ...], line_start: int, unit: int) -> None:
             for s, e in split_sentences(line[start:end]):
                 for a, b in split_long(line, s + start, e + start, cfg.max_claim_chars):
                     sentence = line[a:b].strip()
@@ -175,9 +175,9 @@ def make(cfg: SegmentConfig) -> Stage:
                         continue
                     lead = len(line[a:b]) - len(line[a:b].lstrip())
                     claims.append(Claim(sentence, section, char_start=line_start + a + lead,
-                                        char_end=line_start + a + lead + len(sentence)))
+                                        char_end=line_start + a + lead + len(sentence), paragraph=unit))
 
-        for (line_start, line), key in zip(units, keys, strict=True):
+        for unit, ((line_start, line), key) in enumerate(zip(units, keys, strict=True)):
             if not key or key == title_key:
                 continue
             style = heading_style(line, cfg, forms, repeated=counts[key] > 1)
@@ -185,7 +185,7 @@ def make(cfg: SegmentConfig) -> Stage:
                 level = NODE_LEVEL if style == "node" else levels.setdefault(style, len(levels))
                 path = [(lv, h) for lv, h in path if lv < level]
                 if style == "node":
-                    emit(line, 0, len(line), tuple(h for _, h in path), line_start)
+                    emit(line, 0, len(line), tuple(h for _, h in path), line_start, unit)
                 path.append((level, line))
                 lead_in = None
                 continue
@@ -198,10 +198,10 @@ def make(cfg: SegmentConfig) -> Stage:
                 # "X分为4种：A、B。具体如下：" — the last sentence leads into a list, those before it are claims
                 last = split_sentences(line[body_start:])[-1][0] + body_start
                 if len(line) - last <= cfg.heading_max_chars * 2:
-                    emit(line, body_start, last, section, line_start)
+                    emit(line, body_start, last, section, line_start, unit)
                     lead_in = line[last:].strip()  # keeps its colon: the section shows it leads a list
                     continue
-            emit(line, body_start, len(line), section, line_start)
+            emit(line, body_start, len(line), section, line_start, unit)
         return replace(doc, text=text, claims=tuple(claims))
 
     return segment

@@ -111,12 +111,10 @@ def test_lexicon_errors_are_config_errors(tmp_path) -> None:
 
 
 def test_sentence_takes_its_paragraph_subject_before_its_heading(stage) -> None:
-    text = "内容运营重在拉新。它需要持续写稿。\n它需要持续写稿。"
     heading = ("运营的区别",)
-    claims = (Claim("内容运营重在拉新。", heading, char_start=0, char_end=9),
-              Claim("它需要持续写稿。", heading, char_start=9, char_end=17),
-              Claim("它需要持续写稿。", heading, char_start=18, char_end=26))
-    out = stage(Document("a", "text", title="运营", text=text, claims=claims))
+    claims = (Claim("内容运营重在拉新。", heading, paragraph=0), Claim("它需要持续写稿。", heading, paragraph=0),
+              Claim("它需要持续写稿。", heading, paragraph=1))
+    out = stage(Document("a", "text", title="运营", claims=claims))
     assert [c.roles for c in out.claims] == [("content_operations",), ("content_operations",), ("operations",)]
 
 
