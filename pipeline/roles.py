@@ -104,24 +104,49 @@ def load_lexicon(path: Path) -> Lexicon:
     return Lexicon(str(data.get("version", "")), tuple(roles), pattern, by_term, mask, weak)
 
 
-def load_types(path: Path) -> tuple[tuple[str, re.Pattern[str]], ...]:
+@dataclass(frozen=True, slots=True)
+class TypeRule:
+    """One claim-type rule; with `subject_within`, a role must be named that close before the verb."""
+
+    id: str
+    type: str
+    pattern: re.Pattern[str]
+    subject_within: int | None = None
+
+    def matches(self, text: str, lexicon: Lexicon) -> bool:
+        for m in self.pattern.finditer(text):
+            if self.subject_within is None:
+                return True
+            at = m.start("verb") if "verb" in self.pattern.groupindex else m.start()
+            if lexicon.find(text[max(0, at - self.subject_within): at]):
+                return True
+        return False
+
+
+def load_types(path: Path) -> tuple[TypeRule, ...]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return tuple((t.get("type", t["id"]), re.compile(t["pattern"])) for t in data.get("type", []))
+        return tuple(TypeRule(t["id"], t.get("type", t["id"]), re.compile(t["pattern"]), t.get("subject_within"))
+                     for t in data.get("type", []))
     except (OSError, tomllib.TOMLDecodeError, KeyError, re.error) as exc:
         raise ConfigError(f"{path}: cannot load claim types: {exc}") from None
 
 
-def classify(text: str, context: tuple[str, ...], types: tuple[tuple[str, re.Pattern[str]], ...]) -> str:
+BOOK_TITLE = re.compile(r"《[^《》]*》")
+
+
+def classify(text: str, context: tuple[str, ...], types: tuple[TypeRule, ...], lexicon: Lexicon) -> str:
     """Claim type from the sentence's form; a list lead-in ("目标：") decides when the sentence can't.
 
-    A heading does not: everything under "产品运营不同阶段的侧重点" is not a comparison.
+    A heading does not: everything under "产品运营不同阶段的侧重点" is not a comparison. Book titles
+    are not the sentence's form (《营销管理》 is no duty of management).
     """
     lead_in = tuple(c for c in context[-1:] if c.endswith(("：", ":")))
     for candidate in (text, *lead_in):
-        for type_id, pattern in types:
-            if pattern.search(candidate):
-                return type_id
+        masked = BOOK_TITLE.sub(lambda m: "《" + "\0" * (len(m.group(0)) - 2) + "》", candidate)
+        for rule in types:
+            if rule.matches(masked, lexicon):
+                return rule.type
     return "other"
 
 
@@ -166,7 +191,7 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                     subject[claim.paragraph] = roles
             else:
                 roles = subject.get(claim.paragraph) or heading
-            out.append(replace(claim, roles=roles, claim_type=classify(claim.text, claim.section, types)))
+            out.append(replace(claim, roles=roles, claim_type=classify(claim.text, claim.section, types, lexicon)))
         return tuple(out)
 
     def roles(doc: Document) -> Document | Drop:

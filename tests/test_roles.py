@@ -60,10 +60,15 @@ def test_roleless_claim_takes_heading_role(stage) -> None:
     ("对于运营人而言，要看数据", (), "other"),
     ("市场营销向外，而运营向内", (), "comparison"),
     ("产品运营，是一个企业经营管理的概念", (), "definition"),
+    ("遇到的最多情况就是出现产品漏洞", (), "other"),
+    ("网站平台方面：优秀的平台是打响品牌的基础", (), "other"),
+    ("你去看《营销管理》，会发现它与运营不同", (), "comparison"),
+    ("你去看《营销管理》这本书", (), "other"),
+    ("而事实上，推广工作也会划分给运营", (), "other"),
 ])
-def test_claim_types(cfg: Config, text: str, section: tuple[str, ...], expected: str) -> None:
+def test_claim_types(cfg: Config, lexicon: roles.Lexicon, text: str, section: tuple[str, ...], expected: str) -> None:
     types = roles.load_types(cfg.data_file(cfg.roles.claim_types))
-    assert roles.classify(text, section, types) == expected
+    assert roles.classify(text, section, types, lexicon) == expected
 
 
 @pytest.mark.parametrize(("text", "section", "expected"), [
