@@ -65,6 +65,7 @@ def test_roleless_claim_takes_heading_role(stage) -> None:
     ("你去看《营销管理》，会发现它与运营不同", (), "comparison"),
     ("你去看《营销管理》这本书", (), "other"),
     ("而事实上，推广工作也会划分给运营", (), "other"),
+    ("网站设计美观大方，具备国际特色；", (), "other"),
 ])
 def test_claim_types(cfg: Config, lexicon: roles.Lexicon, text: str, section: tuple[str, ...], expected: str) -> None:
     types = roles.load_types(cfg.data_file(cfg.roles.claim_types))
