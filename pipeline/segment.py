@@ -1,7 +1,9 @@
 """Segment stage: the clean text as atomic claims, each with the heading path it stood under.
 
-A line is a heading (context, never a claim), a list lead-in ("X的目标："), a list item, or a
-paragraph that is split into sentences. Headings, questions and the page title set the section
+A line is a heading (context, never a claim), a short statement such as a mind-map node
+("新媒体营销偏向对外的工作": a claim, and the context of what follows), a list lead-in ("X的目标："), a
+list item, or a paragraph that is split into sentences. A heading glued to its paragraph and list
+items run into one line are taken apart first. Headings, questions and the page title set the section
 path; claims carry it so that a duty listed under "SEM岗位职责" still knows it is about SEM.
 Heading levels are learned per page in order of first appearance of each marker style, the way a
 reader infers them.
