@@ -103,6 +103,20 @@ class RolesConfig:
 @dataclass(frozen=True)
 class DedupConfig:
     key: str = "canonical"  # Simplified, NFKC, lower-case, letters/digits/CJK only
+    shingle: int = 3  # claims are compared as sets of character n-grams of their key
+    threshold: float = 0.6  # Jaccard at or above which two claims are one (checked on the true sets)
+    doc_shingle: int = 5  # pages: longer n-grams...
+    doc_threshold: float = 0.8  # ...and a higher bar: a republication, not a page on the same topic
+    num_perm: int = 128  # MinHash signature length
+    bands: int = 32  # LSH bands (num_perm / bands rows each): a pair at 0.6 is a candidate 99% of the time
+
+    def __post_init__(self) -> None:
+        if not self.bands or self.num_perm % self.bands:
+            raise ConfigError(f"config: [dedup] num_perm ({self.num_perm}) must be a multiple of bands ({self.bands})")
+        if not (0 < self.threshold <= 1 and 0 < self.doc_threshold <= 1):
+            raise ConfigError("config: [dedup] threshold and doc_threshold must be in (0, 1]")
+        if self.shingle < 1 or self.doc_shingle < 1:
+            raise ConfigError("config: [dedup] shingle and doc_shingle must be at least 1")
 
 
 @dataclass(frozen=True)

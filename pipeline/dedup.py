@@ -1,37 +1,67 @@
 """Dedup stage: one row per distinct claim, with the documents that support it.
 
-Exact deduplication on the canonical key (Simplified, NFKC, lower-case, letters/digits/CJK only):
-wordings that differ only in script, width, punctuation or spacing are one claim. A page whose
-whole clean text equals an earlier page's is marked `duplicate_of` that page; its claims still
-count as support. Documents are taken in source-path order, so the result does not depend on the
-order workers finish in.
+Exact: claims whose canonical keys are equal (Simplified, NFKC, lower-case, letters/digits/CJK only)
+are one claim, whatever their script, width, punctuation or spacing.
+
+Near: every distinct key gets a MinHash signature (rensa) over its character n-grams — Chinese has no
+spaces, so characters, not words. LSH banding proposes candidate pairs; each is verified with the
+true Jaccard similarity of the two n-gram sets, and merged only when it reaches the threshold and the
+two claims name the same numbers, the same negations and at least one common role (so 产品运营负责X
+and 内容运营负责X, or 分为4种 and 分为5种, stay apart). Verified pairs are joined by union-find.
+
+Pages are deduplicated the same way on their whole text (longer n-grams, higher threshold): a page
+that republishes another (another site, another script) gets `duplicate_of` the earliest such page,
+and its claims still count as support.
+
+Ids are stable: a key keeps the claim id it was first given; a cluster takes the id of its earliest
+key, so later nights that add members or change the representative keep the id.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+from rensa import RMinHash
+
+from .config import DedupConfig
 from .model import Document, content_id
 from .text import canonical
+
+SEED = 1  # fixed: signatures are kept in the state and compared across nights
+MINHASH = f"rensa-rminhash-v{RMinHash.ALGORITHM_VERSION}-seed{SEED}"
+BUCKET_PAIRS = 32  # each member of an LSH bucket is verified against at most this many others
+NUMBERS = re.compile(r"\d+")
+NEGATION = re.compile(r"[不没无非未别勿]")
+_MULT = np.random.default_rng(SEED).integers(1, 2**63, size=1024, dtype=np.uint64) | np.uint64(1)
+
+
+@dataclass
+class KeyRecord:
+    """What the state remembers of one canonical key across nights."""
+
+    claim_id: str | None
+    first_seen: str
+    last_seen: str
+    sig: bytes | None = None
 
 
 @dataclass
 class Cluster:
-    """A distinct claim: its representative (first seen) wording and every place it was seen."""
+    """A distinct claim: its representative wording and every place it was seen."""
 
     claim_id: str
     text: str
     section: tuple[str, ...]
-    roles: dict[str, None] = field(default_factory=dict)  # ordered set
-    types: Counter[str] = field(default_factory=Counter)
-    doc_ids: dict[str, None] = field(default_factory=dict)
-    occurrences: list[tuple[str, int, int, int, str]] = field(default_factory=list)
-
-    @property
-    def claim_type(self) -> str:
-        """The type most members have; ties go to the representative's (first counted)."""
-        return self.types.most_common(1)[0][0]
+    roles: tuple[str, ...]
+    claim_type: str
+    doc_ids: tuple[str, ...]
+    occurrences: list[tuple[str, int, int, int, str]]  # doc_id, position, char_start, char_end, wording
+    first_seen: str
+    last_seen: str
 
 
 @dataclass
@@ -39,30 +69,198 @@ class Corpus:
     documents: list[Document]
     duplicate_of: dict[str, str]
     clusters: list[Cluster]
+    keys: dict[str, KeyRecord] = field(default_factory=dict)  # with ids and signatures, for the state
+    doc_sigs: dict[str, bytes] = field(default_factory=dict)
 
 
 def claim_id(key: str) -> str:
-    """Stable id of a claim: from its canonical key, so every night gives the same id."""
+    """Id of a claim first seen with this key: from the key, so a rebuild gives the same ids."""
     return content_id(key.encode("utf-8"))
 
 
-def merge(documents: list[Document]) -> Corpus:
+def shingles(key: str, k: int) -> frozenset[str]:
+    """Character n-grams; a key shorter than n is its own single n-gram."""
+    return frozenset(key[i:i + k] for i in range(len(key) - k + 1)) if len(key) > k else frozenset((key,))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def signatures(keys: Sequence[str], k: int, num_perm: int) -> list[bytes]:
+    """MinHash signatures (uint32 × num_perm, as bytes) of the keys' n-gram sets, computed in Rust."""
+    if not keys:
+        return []
+    matrix = RMinHash.digest_matrix_from_token_sets([sorted(shingles(key, k)) for key in keys], num_perm, SEED)
+    return [np.asarray(row, dtype=np.uint32).tobytes() for row in matrix.to_rows()]
+
+
+def buckets(sigs: np.ndarray, bands: int) -> Iterator[np.ndarray]:
+    """Index groups that share a band of their signatures: the LSH candidates."""
+    n, num_perm = sigs.shape
+    rows = num_perm // bands
+    for band in range(bands):
+        block = sigs[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        hashed = (block * _MULT[:rows]).sum(axis=1)  # wraps modulo 2**64; a collision is only a candidate
+        order = np.argsort(hashed, kind="stable")
+        sorted_hashes = hashed[order]
+        starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
+        ends = np.r_[starts[1:], n]
+        for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
+            yield order[start:end]
+
+
+class UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def group(sigs: Sequence[bytes], grams: Callable[[int], frozenset[str]], threshold: float, bands: int,
+          allowed: Callable[[int, int], bool] = lambda a, b: True) -> list[int]:
+    """The root index of each item after joining every verified near-duplicate pair.
+
+    `grams(i)` gives item i's n-gram set for the true Jaccard check; it is asked only for candidates.
+    """
+    n = len(sigs)
+    uf = UnionFind(n)
+    if n < 2:
+        return list(range(n))
+    matrix = np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(n, -1)
+    cache: dict[int, frozenset[str]] = {}
+
+    def similar(a: int, b: int) -> bool:
+        for i in (a, b):
+            if i not in cache:
+                cache[i] = grams(i)
+        return allowed(a, b) and jaccard(cache[a], cache[b]) >= threshold
+
+    for bucket in buckets(matrix, bands):
+        members = sorted(int(i) for i in bucket)
+        for pos, a in enumerate(members):
+            for b in members[pos + 1: pos + 1 + BUCKET_PAIRS]:
+                if uf.find(a) != uf.find(b) and similar(a, b):
+                    uf.union(a, b)
+    return [uf.find(i) for i in range(n)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Occurrence:
+    doc: int  # index into the sorted documents
+    position: int
+    key: str
+    text: str
+    section: tuple[str, ...]
+    roles: tuple[str, ...]
+    claim_type: str
+    char_start: int
+    char_end: int
+
+
+def _duplicates(docs: list[Document], doc_sigs: dict[str, bytes], cfg: DedupConfig) -> dict[str, str]:
+    """duplicate_of for every page that republishes an earlier one (first seen, then path order)."""
+    texts = {d.doc_id: canonical(d.text) for d in docs if d.doc_id not in doc_sigs}
+    fresh = list(texts)
+    for doc_id, sig in zip(fresh, signatures([texts[i] for i in fresh], cfg.doc_shingle, cfg.num_perm), strict=True):
+        doc_sigs[doc_id] = sig
+
+    def grams(i: int) -> frozenset[str]:
+        doc = docs[i]
+        return shingles(texts.get(doc.doc_id) or canonical(doc.text), cfg.doc_shingle)
+
+    roots = group([doc_sigs[d.doc_id] for d in docs], grams, cfg.doc_threshold, cfg.bands)
+    members: dict[int, list[int]] = {}
+    for i, root in enumerate(roots):
+        members.setdefault(root, []).append(i)
+    duplicate_of = {}
+    for same in members.values():
+        original = min(same, key=lambda i: (docs[i].first_seen, docs[i].source_path))
+        duplicate_of.update({docs[i].doc_id: docs[original].doc_id for i in same if i != original})
+    return duplicate_of
+
+
+def merge(documents: list[Document], cfg: DedupConfig, keys: dict[str, KeyRecord] | None = None,
+          doc_sigs: dict[str, bytes] | None = None, run_time: str = "") -> Corpus:
+    """The corpus: pages with their duplicates marked, claims clustered with stable ids.
+
+    `keys` and `doc_sigs` are what the state remembers (updated in place and returned in the corpus);
+    without them every key is new.
+    """
+    keys = {} if keys is None else keys
+    doc_sigs = {} if doc_sigs is None else doc_sigs
     docs = sorted(documents, key=lambda d: d.source_path)
-    first_by_text: dict[str, str] = {}
-    duplicate_of: dict[str, str] = {}
-    clusters: dict[str, Cluster] = {}
-    for doc in docs:
-        text_key = canonical(doc.text)
-        original = first_by_text.setdefault(text_key, doc.doc_id)
-        if original != doc.doc_id:
-            duplicate_of[doc.doc_id] = original
-        for position, claim in enumerate(doc.claims):
-            key = canonical(claim.text)
-            cluster = clusters.get(key)
-            if cluster is None:
-                cluster = clusters[key] = Cluster(claim_id(key), claim.text, claim.section)
-            cluster.roles.update(dict.fromkeys(claim.roles))
-            cluster.types[claim.claim_type] += 1
-            cluster.doc_ids.setdefault(doc.doc_id, None)
-            cluster.occurrences.append((doc.doc_id, position, claim.char_start, claim.char_end, claim.text))
-    return Corpus(docs, duplicate_of, list(clusters.values()))
+    occurrences = [
+        _Occurrence(n, pos, canonical(c.text), c.text, c.section, c.roles, c.claim_type, c.char_start, c.char_end)
+        for n, d in enumerate(docs) for pos, c in enumerate(d.claims)]
+    for occ in occurrences:
+        record = keys.setdefault(occ.key, KeyRecord(None, docs[occ.doc].first_seen or run_time, run_time))
+        record.last_seen = max(record.last_seen, docs[occ.doc].last_seen or run_time)
+    distinct = sorted({occ.key for occ in occurrences})
+    missing = [key for key in distinct if keys[key].sig is None]
+    for key, sig in zip(missing, signatures(missing, cfg.shingle, cfg.num_perm), strict=True):
+        keys[key].sig = sig
+    roles_of: dict[str, set[str]] = {}
+    for occ in occurrences:
+        roles_of.setdefault(occ.key, set()).update(occ.roles)
+
+    def allowed(a: int, b: int) -> bool:
+        ka, kb = distinct[a], distinct[b]
+        return (NUMBERS.findall(ka) == NUMBERS.findall(kb) and len(NEGATION.findall(ka)) == len(NEGATION.findall(kb))
+                and bool(roles_of[ka] & roles_of[kb]))
+
+    roots = group([keys[key].sig or b"" for key in distinct], lambda i: shingles(distinct[i], cfg.shingle),
+                  cfg.threshold, cfg.bands, allowed)
+    root_of = dict(zip(distinct, roots, strict=True))
+    by_root: dict[int, list[_Occurrence]] = {}
+    for occ in occurrences:
+        by_root.setdefault(root_of[occ.key], []).append(occ)
+    clusters = _clusters(list(by_root.values()), docs, keys)
+    return Corpus(docs, _duplicates(docs, doc_sigs, cfg), clusters, keys, doc_sigs)
+
+
+def _clusters(groups: list[list[_Occurrence]], docs: list[Document], keys: dict[str, KeyRecord]) -> list[Cluster]:
+    """One cluster per group, each with the oldest id any of its keys holds (older groups choose first)."""
+
+    def age(key: str) -> tuple[str, str]:
+        return keys[key].first_seen, key
+
+    groups.sort(key=lambda g: min(age(o.key) for o in g))
+    taken: set[str] = set()
+    clusters = []
+    for members in groups:
+        member_keys = sorted({o.key for o in members}, key=age)
+        held = [keys[k].claim_id for k in member_keys if keys[k].claim_id and keys[k].claim_id not in taken]
+        cid = held[0] if held else claim_id(member_keys[0])
+        taken.add(cid)
+        for k in member_keys:
+            keys[k].claim_id = cid
+        wording_docs: dict[str, set[int]] = {}
+        for o in members:
+            wording_docs.setdefault(o.text, set()).add(o.doc)
+        first_key = {o.text: age(o.key) for o in reversed(members)}
+        text = min(wording_docs, key=lambda t: (-len(wording_docs[t]), first_key[t], len(t), t))
+        rep = next(o for o in members if o.text == text)
+        role_counts = Counter(r for o in members for r in o.roles)
+        order = {r: i for i, r in reversed(list(enumerate(r for o in members for r in o.roles)))}
+        types = Counter(o.claim_type for o in members)
+        best = max(types.values())
+        claim_type = rep.claim_type if types[rep.claim_type] == best else types.most_common(1)[0][0]
+        clusters.append(Cluster(
+            cid, text, rep.section, tuple(sorted(role_counts, key=lambda r: (-role_counts[r], order[r]))),
+            claim_type, tuple(dict.fromkeys(docs[o.doc].doc_id for o in members)),
+            [(docs[o.doc].doc_id, o.position, o.char_start, o.char_end, o.text) for o in members],
+            min(keys[k].first_seen for k in member_keys), max(keys[k].last_seen for k in member_keys)))
+    first_place = {c.claim_id: min((o.doc, o.position) for o in g) for c, g in zip(clusters, groups, strict=True)}
+    return sorted(clusters, key=lambda c: (c.first_seen, first_place[c.claim_id]))  # as a reader meets them

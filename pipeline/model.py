@@ -65,6 +65,8 @@ class Document:
     text: str = ""
     claims: tuple[Claim, ...] = ()
     doc_id: str = ""
+    first_seen: str = ""  # run time of the first and the latest night that ingested this page
+    last_seen: str = ""
 
     @property
     def site(self) -> str | None:

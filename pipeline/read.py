@@ -7,13 +7,15 @@ of here for a bad file; inputs are opened read-only and never modified or moved.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import io
 import json
 import logging
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +35,13 @@ JSONL_URL_FIELDS = ("url", "source_url", "uri", "link")
 
 @dataclass(frozen=True, slots=True)
 class InputEvent:
-    """An input that yields no document: skipped (not an input kind) or failed (with the reason)."""
+    """An input that yields no document (skipped, failed, sidecar, unchanged), or the note that an
+    input file is being read ("read", with its digest) before its documents follow."""
 
     path: str
-    outcome: str  # "skipped", "failed" or "sidecar"
+    outcome: str  # "skipped", "failed", "sidecar", "unchanged" or "read"
     reason: str = ""
+    digest: str = ""
 
 
 class InputError(Exception):
@@ -52,17 +56,25 @@ def walk(raw_dir: Path) -> Iterator[Path]:
             yield Path(root) / name
 
 
-def read_inputs(raw_dir: Path, cfg: ReadConfig) -> Iterator[Document | InputEvent]:
-    """Every document and every non-document outcome under raw_dir."""
+Unchanged = Callable[[str, str], bool]  # (path in the corpus, digest) -> already ingested as it is
+
+
+def read_inputs(raw_dir: Path, cfg: ReadConfig, unchanged: Unchanged | None = None) -> Iterator[Document | InputEvent]:
+    """Every document and every non-document outcome under raw_dir.
+
+    With `unchanged`, each input file is first fingerprinted; one the state already holds with the
+    same digest is reported "unchanged" without being parsed, any other is announced "read".
+    """
     for path in walk(raw_dir):
         rel = path.relative_to(raw_dir).as_posix()
         if path.is_symlink() and path.is_dir():
             yield InputEvent(rel, "skipped", "symlinked directory not followed")
             continue
-        yield from read_path(path, rel, cfg)
+        yield from read_path(path, rel, cfg, unchanged)
 
 
-def read_path(path: Path, rel: str, cfg: ReadConfig) -> Iterator[Document | InputEvent]:
+def read_path(path: Path, rel: str, cfg: ReadConfig, unchanged: Unchanged | None = None
+              ) -> Iterator[Document | InputEvent]:
     """The documents of one file (`rel` is its name in the corpus), or the event saying why none."""
     kind, gz = classify(path.name, cfg)
     if kind == "sidecar":
@@ -71,9 +83,37 @@ def read_path(path: Path, rel: str, cfg: ReadConfig) -> Iterator[Document | Inpu
         yield InputEvent(rel, "skipped", "not an input kind (html, htm, txt, md, jsonl, warc, gz of these)")
     else:
         try:
+            if unchanged is not None:
+                digest = fingerprint(path, cfg)
+                if unchanged(rel, digest):
+                    yield InputEvent(rel, "unchanged", digest=digest)
+                    return
+                yield InputEvent(rel, "read", digest=digest)
             yield from _read_file(path, rel, kind, gz, cfg)
         except InputError as exc:
             yield InputEvent(rel, "failed", str(exc))
+
+
+def fingerprint(path: Path, cfg: ReadConfig) -> str:
+    """Digest of the file's bytes and its URL sidecar's: what decides whether it changed."""
+    digest = hashlib.sha256()
+    try:
+        _check_size(path, cfg)
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise InputError(f"unreadable: {exc.strerror or exc}") from None
+    sidecar = path.with_name(path.name + cfg.url_sidecar_suffix)
+    with contextlib.suppress(OSError):
+        digest.update(b"\0" + sidecar.read_bytes())
+    return digest.hexdigest()
+
+
+def _check_size(path: Path, cfg: ReadConfig) -> None:
+    size = path.stat().st_size
+    if size > cfg.max_file_mb * MB:
+        raise InputError(f"file too large: {size / MB:.1f} MB (limit {cfg.max_file_mb:g} MB)")
 
 
 def classify(name: str, cfg: ReadConfig) -> tuple[str | None, bool]:
@@ -97,9 +137,7 @@ def classify(name: str, cfg: ReadConfig) -> tuple[str | None, bool]:
 
 def _read_bytes(path: Path, gz: bool, cfg: ReadConfig) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > cfg.max_file_mb * MB:
-            raise InputError(f"file too large: {size / MB:.1f} MB (limit {cfg.max_file_mb:g} MB)")
+        _check_size(path, cfg)
         with path.open("rb") as fh:
             data = fh.read()
     except OSError as exc:
@@ -187,9 +225,7 @@ def _charset_of(content_type: str | None) -> str | None:
 
 def _read_warc(path: Path, rel: str, cfg: ReadConfig) -> Iterator[Document | InputEvent]:
     try:
-        size = path.stat().st_size
-        if size > cfg.max_file_mb * MB:
-            raise InputError(f"file too large: {size / MB:.1f} MB (limit {cfg.max_file_mb:g} MB)")
+        _check_size(path, cfg)
         fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"unreadable: {exc.strerror or exc}") from None

@@ -25,8 +25,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from . import __version__, boilerplate, decode, dedup, extract, normalise, read, roles, segment, templates, write
+from . import __version__, boilerplate, decode, dedup, extract, normalise, read, roles, segment, state, templates, write
 from .config import Config
+from .faults import checkpoint
 from .model import Document, Drop, Stage
 
 log = logging.getLogger(__name__)
@@ -190,84 +191,182 @@ def remove_templates(docs: list[Document], state: templates.Templates, cfg: Conf
     return out
 
 
+PROCESSING_SECTIONS = ("read", "decode", "extract", "boilerplate", "normalise", "templates", "segment", "roles")
+
+
+def processing_version(cfg: Config) -> str:
+    """Version of the settings a page's processing depends on (dedup and write settings are not)."""
+    settings = {k: v for k, v in cfg.as_dict().items() if k in PROCESSING_SECTIONS}
+    blob = json.dumps({"pipeline": __version__, **settings}, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def minhash_settings(cfg: Config) -> str:
+    d = cfg.dedup
+    return f"{dedup.MINHASH} perm{d.num_perm} k{d.shingle} doc-k{d.doc_shingle}"
+
+
+def _input_of(path: str) -> str:
+    """The input file a document or record event belongs to ("feed.jsonl#3" -> "feed.jsonl")."""
+    return path.split("#", 1)[0]
+
+
 def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: bool = False,
            progress: bool = False, full: bool = False) -> RunResult:
-    """One nightly run: every input under raw_dir into the corpus at `out`."""
+    """One nightly run: the inputs under raw_dir that are new or changed into the corpus at `out`.
+
+    Everything happens in a staging folder that holds a working copy of the state; the corpus and
+    the state are swapped in together at the end, so a run killed anywhere changes nothing.
+    """
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    run_time = started.isoformat(timespec="seconds")
     t0 = time.monotonic()
     stages = build_stages(cfg)  # loads every rule file up front: a bad one is a config error before any work
     lexicon = roles.load_lexicon(cfg.data_file(cfg.roles.lexicon))
     with output_lock(out):
-        result = RunResult()
-        events: list[Outcome] = []
-
-        def documents() -> Iterator[Document]:
-            for item in read.read_inputs(raw_dir, cfg.read):
-                if isinstance(item, read.InputEvent):
-                    events.append(Outcome(item.path, item.outcome, item.reason))
-                    bar.update(1)
-                else:
-                    yield item
-
-        total = sum(1 for _ in read.walk(raw_dir))
-        done: list[Document] = []
-        stage_counts: dict[str, Counter[str]] = {}
-        seen_ids: dict[str, str] = {}
-        bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-        for p in _results(documents(), cfg, stages, workers):
-            res = p.result
-            for name, (n_in, n_out, n_claims) in p.counts.items():
-                c = stage_counts.setdefault(name, Counter())
-                c["docs_in"] += n_in
-                c["docs_out"] += n_out
-                c["claims_out"] += n_claims
-            if isinstance(res, Drop):
-                kind = "failed" if res.failure else "dropped"
-                reason = res.reason + (f": {res.detail}" if res.detail else "")
-                events.append(Outcome(p.source_path, kind, reason, p.stage, p.doc_id))
-            elif res.doc_id in seen_ids:
-                events.append(Outcome(p.source_path, "dropped", f"same bytes as {seen_ids[res.doc_id]}",
-                                      "read", res.doc_id))
+        folder = write.stage(out)
+        swapped = False
+        try:
+            previous = out / state.FILE
+            if previous.is_file() and not full:
+                state.copy_state(previous, folder / state.FILE)
+            db = state.State(folder / state.FILE)
+            try:
+                result, built = _run(raw_dir, out, folder, db, cfg, stages, lexicon, workers, progress, run_time)
+            except BaseException:
+                db.close(commit=False)
+                raise
+            result.manifest = {
+                "run_id": run_id, "started": run_time, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                "seconds": round(time.monotonic() - t0, 3), "pipeline_version": __version__,
+                "config_version": config_version(cfg), "roles_version": lexicon.version, "config": cfg.as_dict(),
+                "raw_dir": str(raw_dir), "workers": workers, "full": full, **result.manifest,
+            }
+            db.close(commit=True)
+            if dry_run:
+                return result
+            if built is None:
+                write.write_manifest(folder, result.manifest)
             else:
-                seen_ids[res.doc_id] = res.source_path
-                done.append(res)
-                events.append(Outcome(p.source_path, "ingested", doc_id=res.doc_id))
-            if "#" not in p.source_path:
+                write.write_folder(folder, built, result.manifest, cfg.write)
+            write.swap(out, folder)
+            swapped = True
+            return result
+        finally:
+            if not swapped:
+                write.discard(folder)
+
+
+def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
+         lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str
+         ) -> tuple[RunResult, dict[str, Any] | None]:
+    """Read, process and merge; the tables to write, or None when nothing changed (the previous
+    corpus files are then linked into the staging folder)."""
+    meta = db.meta()
+    stale = bool(meta) and meta.get("processing_version") != processing_version(cfg)
+    if stale:
+        log.warning("settings changed since the state was built: every input present is processed again "
+                    "(pages from inputs no longer present keep their earlier processing; --full rebuilds)")
+    if meta.get("minhash") not in (None, minhash_settings(cfg)):
+        db.forget_signatures()
+    db.set_meta({"processing_version": processing_version(cfg), "minhash": minhash_settings(cfg)})
+    known = db.digests()
+    corpus_ids = db.doc_inputs()
+    events: list[Outcome] = []
+    digests: dict[str, str] = {}  # inputs read tonight -> digest
+    skipped: list[str] = []  # inputs unchanged since they were ingested
+
+    def documents() -> Iterator[Document]:
+        def unchanged(rel: str, digest: str) -> bool:
+            return not stale and known.get(rel) == digest
+
+        for item in read.read_inputs(raw_dir, cfg.read, unchanged):
+            if not isinstance(item, read.InputEvent):
+                yield item
+            elif item.outcome == "read":
+                digests[item.path] = item.digest
+            elif item.outcome == "unchanged":
+                skipped.append(item.path)  # its outcomes are replayed from the state below
                 bar.update(1)
-        bar.close()
-        state = templates.Templates() if full else templates.load(out / templates.FILE)
-        done = remove_templates(done, state, cfg, stages)
-        corpus = dedup.merge(done)
-        run_time = started.isoformat(timespec="seconds")
-        role_rows = [{"role_id": r.id, "name": r.name, "aliases": list(r.aliases), "lexicon_version": lexicon.version}
-                     for r in lexicon.roles]
-        built = write.tables(corpus, role_rows, run_time, state.rows(cfg.templates))
-        events.sort(key=lambda o: o.path)
-        result.outcomes = events
-        by_outcome = Counter(o.outcome for o in events)
-        result.manifest = {
-            "run_id": run_id, "started": run_time,
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": round(time.monotonic() - t0, 3),
-            "pipeline_version": __version__, "config_version": config_version(cfg),
-            "roles_version": lexicon.version, "config": cfg.as_dict(),
-            "raw_dir": str(raw_dir), "workers": workers,
-            "counts": {
-                "inputs": dict(sorted(by_outcome.items())),
-                "stages": {k: dict(v) for k, v in stage_counts.items()},
-                "drop_reasons": dict(Counter(o.reason.split(":")[0] for o in events
-                                             if o.outcome in ("dropped", "failed")).most_common()),
-                "removed_by_rule": dict(Counter(r.rule for d in done for r in d.removed).most_common()),
-                "documents": len(corpus.documents), "duplicate_documents": len(corpus.duplicate_of),
-                "claims": len(corpus.clusters),
-                "claim_occurrences": sum(len(c.occurrences) for c in corpus.clusters),
-            },
-            "inputs": [o.as_dict() for o in events],
-        }
-        if not dry_run:
-            write.publish(out, built, result.manifest, cfg.write)
-        return result
+            else:
+                events.append(Outcome(item.path, item.outcome, item.reason))
+                bar.update(1)
+
+    total = sum(1 for _ in read.walk(raw_dir))
+    new_docs: list[Document] = []
+    stage_counts: dict[str, Counter[str]] = {}
+    seen_ids: dict[str, str] = {}
+    bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    for p in _results(documents(), cfg, stages, workers):
+        checkpoint("read")
+        res = p.result
+        for name, (n_in, n_out, n_claims) in p.counts.items():
+            c = stage_counts.setdefault(name, Counter())
+            c["docs_in"] += n_in
+            c["docs_out"] += n_out
+            c["claims_out"] += n_claims
+        other = seen_ids.get(p.doc_id) or (corpus_ids.get(p.doc_id) if corpus_ids.get(p.doc_id) not in
+                                           (None, _input_of(p.source_path)) else None)
+        if isinstance(res, Drop):
+            kind = "failed" if res.failure else "dropped"
+            reason = res.reason + (f": {res.detail}" if res.detail else "")
+            events.append(Outcome(p.source_path, kind, reason, p.stage, p.doc_id))
+        elif other is not None:
+            events.append(Outcome(p.source_path, "dropped", f"same bytes as {other}", "read", res.doc_id))
+        else:
+            seen_ids[res.doc_id] = res.source_path
+            new_docs.append(res)
+            events.append(Outcome(p.source_path, "ingested", doc_id=res.doc_id))
+        if "#" not in p.source_path:
+            bar.update(1)
+    bar.close()
+    for path in skipped:  # the reader ran in the pool's feeder thread; the state is read here
+        events.extend(Outcome(e.path, "unchanged" if e.outcome == "ingested" else e.outcome, e.reason, e.stage,
+                              e.doc_id) for e in db.events_of(path))
+
+    learned = templates.from_rows(db.template_rows())
+    new_docs = remove_templates(new_docs, learned, cfg, stages)
+    db.save_templates(learned.rows(cfg.templates))
+    first_seen = db.first_seen_of(d.doc_id for d in new_docs)
+    new_docs = [replace(d, first_seen=first_seen.get(d.doc_id, run_time), last_seen=run_time) for d in new_docs]
+    for input_path, digest in digests.items():
+        mine = [e for e in events if _input_of(e.path) == input_path]
+        db.replace_input(input_path, digest, run_time,
+                         [state.Event(input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id) for e in mine],
+                         [d for d in new_docs if _input_of(d.source_path) == input_path])
+
+    events.sort(key=lambda o: o.path)
+    result = RunResult(outcomes=events)
+    by_outcome = Counter(o.outcome for o in events)
+    counts: dict[str, Any] = {
+        "inputs": dict(sorted(by_outcome.items())),
+        "stages": {k: dict(v) for k, v in stage_counts.items()},
+        "drop_reasons": dict(Counter(o.reason.split(":")[0] for o in events
+                                     if o.outcome in ("dropped", "failed")).most_common()),
+        "removed_by_rule": dict(Counter(r.rule for d in new_docs for r in d.removed).most_common()),
+    }
+    before = write.read_manifest(out)
+    if not digests and not stale and before is not None and write.link_outputs(out, folder, before["outputs"]):
+        corpus_counts = {k: before["counts"][k] for k in CORPUS_COUNTS}
+        result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events],
+                           "outputs": before["outputs"]}
+        return result, None
+
+    checkpoint("dedup")
+    corpus = dedup.merge(list(db.documents()), cfg.dedup, db.keys(), db.doc_sigs(), run_time)
+    db.save_dedup(corpus.keys, corpus.doc_sigs)
+    role_rows = [{"role_id": r.id, "name": r.name, "aliases": list(r.aliases), "lexicon_version": lexicon.version}
+                 for r in lexicon.roles]
+    corpus_counts = {
+        "documents": len(corpus.documents), "duplicate_documents": len(corpus.duplicate_of),
+        "claims": len(corpus.clusters), "claim_occurrences": sum(len(c.occurrences) for c in corpus.clusters),
+    }
+    result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events]}
+    return result, write.tables(corpus, role_rows)
+
+
+CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")
 
 
 def default_workers() -> int:

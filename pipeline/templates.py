@@ -7,29 +7,23 @@ be chrome (`max_chars`) and seen on at least `min_pages` pages that are at least
 the site's pages; a line on `corpus_min_sites` different sites is a corpus-wide template. Those
 lines are removed from every page of the site (`template.site`, `template.corpus`).
 
-The counts are kept in the output folder (`templates.parquet`) and read back the next night, so one
-new page from a known site is cleaned with what a hundred earlier pages taught; `--full` starts over.
+The counts are kept in the state (`state.sqlite` in the output folder) and read back the next
+night, so one new page from a known site is cleaned with what a hundred earlier pages taught; a page
+is cleaned with the templates known when it is ingested. `--full` starts over.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
-
-import pyarrow.parquet as pq
 
 from .config import TemplatesConfig
 from .model import Document, Removal
 from .text import canonical
 
-log = logging.getLogger(__name__)
-
 STAGE = "templates"
-FILE = "templates.parquet"
 NO_SITE = ""
 
 
@@ -93,17 +87,10 @@ class Templates:
         return out
 
 
-def load(path: Path) -> Templates:
-    """Templates learned on earlier nights, or none when the file is missing or unreadable."""
+def from_rows(rows: list[dict[str, Any]]) -> Templates:
+    """Templates learned on earlier nights, from the rows `Templates.rows` gave."""
     state = Templates()
-    if not path.is_file():
-        return state
-    try:
-        table = pq.read_table(path).to_pylist()
-    except (OSError, ValueError) as exc:
-        log.warning("ignoring unreadable %s: %s", path, exc)
-        return state
-    for row in table:
+    for row in rows:
         if row["kind"] == "page":
             state.pages[row["site"]].update(k for k in row["key"].split(",") if k)
         else:

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from .config import WriteConfig
 from .dedup import Corpus
+from .faults import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,6 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("doc_id", pa.string()), ("stage", pa.string()), ("rule", pa.string()), ("text", pa.string()),
         ("line", pa.int64()),
     ]),
-    "templates": pa.schema([
-        ("site", pa.string()), ("kind", pa.string()), ("key", pa.string()), ("pages", pa.int64()),
-        ("text", pa.string()), ("template", pa.string()),
-    ]),
     "roles": pa.schema([
         ("role_id", pa.string()), ("name", pa.string()), ("aliases", LIST), ("claims", pa.int64()),
         ("lexicon_version", pa.string()),
@@ -62,19 +59,18 @@ SECTION_SEP = " > "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def tables(corpus: Corpus, roles: list[dict[str, Any]], run_time: str,
-           templates: list[dict[str, Any]]) -> dict[str, pa.Table]:
+def tables(corpus: Corpus, roles: list[dict[str, Any]]) -> dict[str, pa.Table]:
     """The contract's tables, built from the merged corpus."""
     docs = [{
         "doc_id": d.doc_id, "source_path": d.source_path, "title": d.title, "text": d.text,
         "duplicate_of": corpus.duplicate_of.get(d.doc_id), "source_url": d.source_url, "site": d.site,
         "published": d.published, "format": d.format, "encoding": d.encoding, "script": d.script,
-        "chars_raw": d.chars_raw, "chars_kept": len(d.text), "first_seen": run_time, "last_seen": run_time,
+        "chars_raw": d.chars_raw, "chars_kept": len(d.text), "first_seen": d.first_seen, "last_seen": d.last_seen,
     } for d in corpus.documents]
     claims = [{
         "claim_id": c.claim_id, "text": c.text, "roles": list(c.roles), "claim_type": c.claim_type,
         "support": len(c.doc_ids), "doc_ids": list(c.doc_ids), "section": SECTION_SEP.join(c.section),
-        "first_seen": run_time, "last_seen": run_time,
+        "first_seen": c.first_seen, "last_seen": c.last_seen,
     } for c in corpus.clusters]
     occurrences = [{
         "claim_id": c.claim_id, "doc_id": doc_id, "position": pos, "char_start": start, "char_end": end, "text": text,
@@ -87,7 +83,7 @@ def tables(corpus: Corpus, roles: list[dict[str, Any]], run_time: str,
             counts[role] = counts.get(role, 0) + 1
     role_rows = [{**r, "claims": counts.get(r["role_id"], 0)} for r in roles]
     rows = {"documents": docs, "claims": claims, "claim_occurrences": occurrences, "removed": removed,
-            "roles": role_rows, "templates": templates}
+            "roles": role_rows}
     return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]) for name in SCHEMAS}
 
 
@@ -124,15 +120,18 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+MANIFEST = "manifest.json"
+
+
 def write_folder(folder: Path, built: dict[str, pa.Table], manifest: dict[str, Any], cfg: WriteConfig) -> None:
-    """Write every file into `folder`, the manifest last, each synced to disk."""
-    folder.mkdir(parents=True)
+    """Write every corpus file into the staging folder, the manifest last, each synced to disk."""
     files: dict[str, dict[str, Any]] = {}
     compression = None if cfg.compression == "none" else cfg.compression
     for name, table in built.items():
         path = folder / f"{name}.parquet"
         pq.write_table(table, path, compression=compression)
         files[path.name] = {"rows": table.num_rows}
+        checkpoint("write")
     if cfg.csv:
         path = folder / "claims.csv"
         claims_csv(built["claims"]).to_csv(path, index=False, encoding="utf-8")
@@ -140,10 +139,30 @@ def write_folder(folder: Path, built: dict[str, pa.Table], manifest: dict[str, A
     for name, info in files.items():
         _fsync(folder / name)
         info["sha256"] = sha256_file(folder / name)
-    manifest = {**manifest, "outputs": files}
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    _fsync(folder / "manifest.json")
+    write_manifest(folder, {**manifest, "outputs": files})
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    _fsync(folder / MANIFEST)
     _fsync(folder)
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def link_outputs(out: Path, folder: Path, files: dict[str, Any]) -> bool:
+    """Hard-link the previous corpus files into the staging folder (nothing changed); False if one is missing."""
+    try:
+        for name in files:
+            os.link(out / name, folder / name)
+    except OSError:
+        return False
+    return True
 
 
 _RENAME_EXCHANGE = 2
@@ -169,7 +188,7 @@ def staging_paths(out: Path) -> tuple[Path, Path]:
 
 
 def recover(out: Path) -> None:
-    """Undo what an interrupted swap left: restore the old corpus, drop half-written staging."""
+    """Undo what an interrupted run left: restore the old corpus, drop half-written staging."""
     new, old = staging_paths(out)
     if not out.exists() and old.exists():
         old.rename(out)
@@ -179,18 +198,29 @@ def recover(out: Path) -> None:
             shutil.rmtree(leftover)
 
 
-def publish(out: Path, built: dict[str, pa.Table], manifest: dict[str, Any], cfg: WriteConfig) -> None:
-    """Write the corpus to a staging folder and swap it in as `out` in one step."""
+def stage(out: Path) -> Path:
+    """A fresh, empty staging folder beside `out`, after cleaning up an interrupted run."""
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
-    new, old = staging_paths(out)
-    write_folder(new, built, manifest, cfg)
+    new, _ = staging_paths(out)
+    new.mkdir()
+    return new
+
+
+def discard(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def swap(out: Path, folder: Path) -> None:
+    """Swap the finished staging folder in as `out` in one step; the previous corpus is removed."""
+    checkpoint("swap")
     if not out.exists():
-        new.rename(out)
-    elif _exchange(new, out):
-        shutil.rmtree(new)  # now holds the previous corpus
+        folder.rename(out)
+    elif _exchange(folder, out):
+        shutil.rmtree(folder)  # now holds the previous corpus
     else:
+        _, old = staging_paths(out)
         out.rename(old)
-        new.rename(out)
+        folder.rename(out)
         shutil.rmtree(old)
     _fsync(out.parent)

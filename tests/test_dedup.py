@@ -1,35 +1,114 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from pipeline import dedup
+from pipeline.config import ConfigError, DedupConfig
 from pipeline.model import Claim, Document
 
+CFG = DedupConfig()
+LONG = ("新媒体运营是通过现代化互联网手段，利用微信、微博、贴吧等新兴媒体平台工具"
+        "进行产品宣传、推广和营销的一系列运营手段。")
+REWORDED = ("新媒体运营是通过现代化移动互联网手段，利用抖音、快手、微信、微博、贴吧等新兴媒体平台工具"
+            "进行产品宣传、推广、营销的一系列运营手段。")
 
-def doc(path: str, doc_id: str, *claims: str, text: str | None = None) -> Document:
+
+def doc(path: str, doc_id: str, *claims: str, roles: tuple[str, ...] = ("operations",), text: str | None = None,
+        seen: str = "2026-01-01") -> Document:
     return Document(path, "text", doc_id=doc_id, text=text if text is not None else "\n".join(claims),
-                    claims=tuple(Claim(c, roles=("operations",), claim_type="other") for c in claims))
+                    claims=tuple(Claim(c, roles=roles, claim_type="other") for c in claims),
+                    first_seen=seen, last_seen=seen)
+
+
+def texts(corpus: dedup.Corpus) -> list[list[str]]:
+    return [sorted({o[4] for o in c.occurrences}) for c in corpus.clusters]
 
 
 def test_exact_dedup_across_script_width_and_punctuation() -> None:
     corpus = dedup.merge([
         doc("a.txt", "A", "運營負責增長。"),
         doc("b.txt", "B", "运营负责增长"),
-        doc("c.txt", "C", "运营 负责 增长！", "推广负责曝光。"),
-    ])
+        doc("c.txt", "C", "运营负责增长", "推广负责曝光。"),
+    ], CFG)
     assert len(corpus.clusters) == 2
     first = corpus.clusters[0]
-    assert first.text == "運營負責增長。"  # the first seen wording represents the claim
-    assert list(first.doc_ids) == ["A", "B", "C"]
+    assert first.text == "运营负责增长"  # the wording most pages use represents the claim
+    assert first.doc_ids == ("A", "B", "C")
     assert len(first.occurrences) == 3
 
 
-def test_claim_ids_are_stable_and_order_independent() -> None:
+def test_lightly_reworded_claims_merge_after_verification() -> None:
+    a, b = dedup.shingles(dedup.canonical(LONG), 3), dedup.shingles(dedup.canonical(REWORDED), 3)
+    assert 0.6 <= dedup.jaccard(a, b) < 0.8  # reworded, not a copy
+    corpus = dedup.merge([doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)], CFG)
+    assert len(corpus.clusters) == 1
+    assert corpus.clusters[0].doc_ids == ("A", "B")
+
+
+@pytest.mark.parametrize(("one", "other", "why"), [
+    ("产品运营负责用户增长和留存的所有相关工作", "内容运营负责用户增长和留存的所有相关工作", "different roles"),
+    ("互联网运营一般分为4种岗位，分别负责不同工作", "互联网运营一般分为5种岗位，分别负责不同工作", "different numbers"),
+    ("运营人员需要直接面对用户并且处理所有的反馈", "运营人员不需要直接面对用户并且处理所有的反馈", "a negation"),
+    ("运营人员需要耐心地面对用户", "运营人员需要细心地整理数据", "too little in common"),
+])
+def test_look_alikes_stay_apart(one: str, other: str, why: str) -> None:
+    roles_one = ("product_operations",) if why == "different roles" else ("operations",)
+    roles_other = ("content_operations",) if why == "different roles" else ("operations",)
+    corpus = dedup.merge([doc("a.txt", "A", one, roles=roles_one), doc("b.txt", "B", other, roles=roles_other)], CFG)
+    assert len(corpus.clusters) == 2, why
+
+
+def test_claim_ids_do_not_depend_on_input_order() -> None:
     docs = [doc("a.txt", "A", "运营负责增长。"), doc("b.txt", "B", "推广负责曝光。")]
-    one = {c.text: c.claim_id for c in dedup.merge(docs).clusters}
-    two = {c.text: c.claim_id for c in dedup.merge(list(reversed(docs))).clusters}
+    one = {c.text: c.claim_id for c in dedup.merge(docs, CFG).clusters}
+    two = {c.text: c.claim_id for c in dedup.merge(list(reversed(docs)), CFG).clusters}
     assert one == two
 
 
-def test_republished_page_is_marked_duplicate() -> None:
-    corpus = dedup.merge([doc("b.txt", "B", "运营负责增长。"), doc("a.txt", "A", "運營負責增長。")])
-    assert corpus.duplicate_of == {"B": "A"}
-    assert len(corpus.clusters[0].doc_ids) == 2
+def test_claim_id_kept_when_later_nights_add_members_and_a_better_wording() -> None:
+    night1 = [doc("a.txt", "A", LONG, seen="2026-01-01")]
+    keys: dict[str, dedup.KeyRecord] = {}
+    first = dedup.merge(night1, CFG, keys, {}, "2026-01-01").clusters[0]
+    night2 = night1 + [doc(f"{n}.txt", n, REWORDED, seen="2026-01-02") for n in "BCD"]
+    second = dedup.merge(night2, CFG, keys, {}, "2026-01-02").clusters
+    assert len(second) == 1
+    assert second[0].claim_id == first.claim_id
+    assert second[0].text == REWORDED  # three pages use it now
+    assert (second[0].first_seen, second[0].last_seen) == ("2026-01-01", "2026-01-02")
+
+
+def test_ids_stay_unique_when_a_cluster_splits() -> None:
+    keys: dict[str, dedup.KeyRecord] = {}
+    dedup.merge([doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)], CFG, keys)
+    apart = replace(CFG, threshold=0.99)  # the same keys no longer merge
+    pages = [doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)]
+    ids = [c.claim_id for c in dedup.merge(pages, apart, keys).clusters]
+    assert len(ids) == 2 and len(set(ids)) == 2
+
+
+def test_republished_page_in_another_script_is_marked_duplicate_of_the_earliest() -> None:
+    body = ("运营是连接用户和产品的桥梁，负责拉新、留存和促活。市场部创造和管理消费者的无形价值。"
+            "推广人员把外面的新用户拉进来，运营人员把他们留下来。新媒体运营偏向内部工作，营销偏向对外。")
+    original = doc("z.txt", "Z", "运营负责增长。", text=body, seen="2026-01-01")
+    copy = doc("a.txt", "A", "運營負責增長。", text=dedup_traditional(body) + "转载自某网站", seen="2026-01-02")
+    corpus = dedup.merge([copy, original], CFG)
+    assert corpus.duplicate_of == {"A": "Z"}
+    assert corpus.clusters[0].doc_ids == ("A", "Z")  # its claims still count as support
+
+
+def dedup_traditional(text: str) -> str:
+    from pipeline.text import converter
+    return converter("s2t").convert(text)
+
+
+def test_union_find_joins_chains() -> None:
+    sigs = dedup.signatures(["甲乙丙丁戊己", "甲乙丙丁戊庚", "乙丙丁戊庚辛"], 2, 128)
+    roots = dedup.group(sigs, lambda i: dedup.shingles(["甲乙丙丁戊己", "甲乙丙丁戊庚", "乙丙丁戊庚辛"][i], 2), 0.5, 32)
+    assert roots == [0, 0, 0]
+
+
+def test_bad_lsh_settings_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="multiple of bands"):
+        DedupConfig(num_perm=100, bands=32)

@@ -6,20 +6,21 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import dedup, write
-from pipeline.config import WriteConfig
+from pipeline.config import DedupConfig, WriteConfig
 from pipeline.model import Claim, Document
 
 
 def corpus() -> dedup.Corpus:
     d = Document("a.txt", "text", doc_id="A", text="=运营负责增长。",
                  claims=(Claim("=运营负责增长。", roles=("operations", "sem"), char_end=8),))
-    return dedup.merge([d])
+    return dedup.merge([d], DedupConfig())
 
 
 def publish(out: Path) -> None:
-    built = write.tables(corpus(), [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}],
-                         "2026-01-01T00:00:00+00:00", [])
-    write.publish(out, built, {"run_id": "r"}, WriteConfig())
+    built = write.tables(corpus(), [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}])
+    folder = write.stage(out)
+    write.write_folder(folder, built, {"run_id": "r"}, WriteConfig())
+    write.swap(out, folder)
 
 
 def test_contract_files_and_columns(tmp_path: Path) -> None:
@@ -27,7 +28,7 @@ def test_contract_files_and_columns(tmp_path: Path) -> None:
     publish(out)
     names = {p.name for p in out.iterdir()}
     assert names == {"documents.parquet", "claims.parquet", "claims.csv", "claim_occurrences.parquet",
-                     "removed.parquet", "roles.parquet", "templates.parquet", "manifest.json"}
+                     "removed.parquet", "roles.parquet", "manifest.json"}
     claims = pd.read_parquet(out / "claims.parquet")
     assert {"claim_id", "text", "roles", "claim_type", "support", "doc_ids", "section", "first_seen",
             "last_seen"} <= set(claims.columns)

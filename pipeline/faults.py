@@ -1,0 +1,18 @@
+"""Fault injection for the crash tests: `PIPELINE_KILL_AT=<point>` makes the run kill itself there.
+
+The kill is a real SIGKILL (what `kill -9` or the OOM killer does): no cleanup, no finally blocks.
+Points: read (after the first document is processed), dedup (before merging), write (after the first
+corpus file is written), swap (just before the new corpus is swapped in).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+ENV = "PIPELINE_KILL_AT"
+
+
+def checkpoint(point: str) -> None:
+    if os.environ.get(ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
