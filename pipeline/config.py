@@ -23,6 +23,7 @@ class ConfigError(Exception):
 class ReadConfig:
     max_file_mb: float = 64.0  # larger inputs fail with a reason instead of exhausting memory
     max_decompressed_mb: float = 256.0  # gzip bombs stop here
+    max_page_mb: float = 16.0  # one page (file or record) larger than this is no article: it fails
     html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml", ".shtml")
     text_suffixes: tuple[str, ...] = (".txt", ".md")
     url_sidecar_suffix: str = ".url"  # page.html + page.html.url holding the page's URL

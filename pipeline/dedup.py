@@ -19,6 +19,7 @@ key, so later nights that add members or change the representative keep the id.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +34,6 @@ from .text import canonical
 
 SEED = 1  # fixed: signatures are kept in the state and compared across nights
 MINHASH = f"rensa-rminhash-v{RMinHash.ALGORITHM_VERSION}-seed{SEED}"
-BUCKET_PAIRS = 32  # each member of an LSH bucket is verified against at most this many others
 NUMBERS = re.compile(r"\d+")
 NEGATION = re.compile(r"[不没无非未别勿]")
 _MULT = np.random.default_rng(SEED).integers(1, 2**63, size=1024, dtype=np.uint64) | np.uint64(1)
@@ -147,12 +147,18 @@ def group(sigs: Sequence[bytes], grams: Callable[[int], frozenset[str]], thresho
                 cache[i] = grams(i)
         return allowed(a, b) and jaccard(cache[a], cache[b]) >= threshold
 
+    checked: set[tuple[int, int]] = set()
     for bucket in buckets(matrix, bands):
         members = sorted(int(i) for i in bucket)
-        for pos, a in enumerate(members):
-            for b in members[pos + 1: pos + 1 + BUCKET_PAIRS]:
-                if uf.find(a) != uf.find(b) and similar(a, b):
-                    uf.union(a, b)
+        head = members[0]
+        for before, b in itertools.pairwise(members):
+            # each member against the one before it and the bucket's first: a chain of similar items joins,
+            # and a bucket of a million look-alikes (numbered template lines) costs two checks a member
+            for a in {before, head}:
+                if (a, b) not in checked and uf.find(a) != uf.find(b):
+                    checked.add((a, b))
+                    if similar(a, b):
+                        uf.union(a, b)
     return [uf.find(i) for i in range(n)]
 
 
@@ -215,10 +221,11 @@ def merge(documents: list[Document], cfg: DedupConfig, keys: dict[str, KeyRecord
     for occ in occurrences:
         roles_of.setdefault(occ.key, set()).update(occ.roles)
 
+    facts = [(tuple(NUMBERS.findall(key)), len(NEGATION.findall(key))) for key in distinct]
+
     def allowed(a: int, b: int) -> bool:
-        ka, kb = distinct[a], distinct[b]
-        return (NUMBERS.findall(ka) == NUMBERS.findall(kb) and len(NEGATION.findall(ka)) == len(NEGATION.findall(kb))
-                and bool(roles_of[ka] & roles_of[kb]))
+        """Same numbers, same negations, a role in common: rewordings, not different statements."""
+        return facts[a] == facts[b] and not roles_of[distinct[a]].isdisjoint(roles_of[distinct[b]])
 
     roots = group([keys[key].sig or b"" for key in distinct], lambda i: shingles(distinct[i], cfg.shingle),
                   cfg.threshold, cfg.bands, allowed)

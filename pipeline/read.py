@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -177,10 +178,16 @@ def _read_file(path: Path, rel: str, kind: str, gz: bool, cfg: ReadConfig) -> It
         return
     data = _read_bytes(path, gz, cfg)
     if kind == "jsonl":
-        yield from _read_jsonl(data, rel)
+        yield from _read_jsonl(data, rel, cfg)
         return
-    yield Document(source_path=rel, format=kind, raw=data, source_url=_sidecar_url(path, cfg),
-                   doc_id=content_id(data))
+    yield _page(rel, data, cfg, format=kind, source_url=_sidecar_url(path, cfg))
+
+
+def _page(where: str, data: bytes, cfg: ReadConfig, **fields: Any) -> Document | InputEvent:
+    """One page as a document, unless it is too large to be an article (then a failure with the reason)."""
+    if len(data) > cfg.max_page_mb * MB:
+        return InputEvent(where, "failed", f"page too large: {len(data) / MB:.1f} MB (limit {cfg.max_page_mb:g} MB)")
+    return Document(source_path=where, raw=data, doc_id=content_id(data), **fields)
 
 
 def _first_str(record: dict, keys: tuple[str, ...]) -> str | None:
@@ -191,7 +198,7 @@ def _first_str(record: dict, keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_jsonl(data: bytes, rel: str) -> Iterator[Document | InputEvent]:
+def _read_jsonl(data: bytes, rel: str, cfg: ReadConfig) -> Iterator[Document | InputEvent]:
     for n, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
@@ -209,10 +216,9 @@ def _read_jsonl(data: bytes, rel: str) -> Iterator[Document | InputEvent]:
         if body is None:
             yield InputEvent(where, "failed", f"record has none of {JSONL_HTML_FIELDS + JSONL_TEXT_FIELDS}")
             continue
-        raw = body.encode("utf-8", errors="surrogatepass")
-        yield Document(source_path=where, format="html" if html is not None else "text", raw=raw,
-                       source_url=_first_str(record, JSONL_URL_FIELDS), declared_encoding="utf-8",
-                       doc_id=content_id(raw))
+        yield _page(where, body.encode("utf-8", errors="surrogatepass"), cfg,
+                    format="html" if html is not None else "text", source_url=_first_str(record, JSONL_URL_FIELDS),
+                    declared_encoding="utf-8")
 
 
 def _charset_of(content_type: str | None) -> str | None:
@@ -252,9 +258,8 @@ def _read_warc(path: Path, rel: str, cfg: ReadConfig) -> Iterator[Document | Inp
                     yield InputEvent(where, "failed", "empty record")
                     continue
                 fmt = "text" if ctype and "text/plain" in ctype.lower() else "html"
-                yield Document(source_path=where, format=fmt, raw=body,
-                               source_url=record.rec_headers.get_header("WARC-Target-URI"),
-                               declared_encoding=_charset_of(ctype), doc_id=content_id(body))
+                yield _page(where, body, cfg, format=fmt, source_url=record.rec_headers.get_header("WARC-Target-URI"),
+                            declared_encoding=_charset_of(ctype))
         except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
             raise InputError(f"corrupt WARC after {n} records: {exc}") from None
         if n == 0:

@@ -129,7 +129,9 @@ def process(doc: Document, stages: list[tuple[str, Stage]]) -> Processed:
 _WORKER_STAGES: list[tuple[str, Stage]] = []
 
 
-def _init_worker(cfg: Config) -> None:
+def _init_worker(cfg: Config, lock_fd: int | None) -> None:
+    if lock_fd is not None:
+        os.close(lock_fd)  # a worker outliving a killed run must not keep the output folder locked
     _WORKER_STAGES[:] = build_stages(cfg)
 
 
@@ -138,19 +140,19 @@ def _process_in_worker(doc: Document) -> Processed:
 
 
 def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stage]],
-             workers: int) -> Iterator[Processed]:
+             workers: int, lock_fd: int | None = None) -> Iterator[Processed]:
     """Processed documents in input order; parallel over `workers` processes when more than one."""
     if workers <= 1:
         for doc in docs:
             yield process(doc, stages)
         return
-    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (cfg,)) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (cfg, lock_fd)) as pool:
         yield from pool.imap(_process_in_worker, docs, chunksize=2)
 
 
 @contextmanager
-def output_lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside the output folder for the whole run."""
+def output_lock(out: Path) -> Iterator[int]:
+    """Hold an exclusive lock beside the output folder for the whole run (yields its descriptor)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     lock_path = out.with_name(f".{out.name}.lock")
     fh = lock_path.open("a+")
@@ -159,7 +161,7 @@ def output_lock(out: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockedError(f"another run holds {lock_path}") from None
-        yield
+        yield fh.fileno()
     finally:
         fh.close()
 
@@ -224,7 +226,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
     t0 = time.monotonic()
     stages = build_stages(cfg)  # loads every rule file up front: a bad one is a config error before any work
     lexicon = roles.load_lexicon(cfg.data_file(cfg.roles.lexicon))
-    with output_lock(out):
+    with output_lock(out) as lock_fd:
         folder = write.stage(out)
         swapped = False
         try:
@@ -233,7 +235,8 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                 state.copy_state(previous, folder / state.FILE)
             db = state.State(folder / state.FILE)
             try:
-                result, built = _run(raw_dir, out, folder, db, cfg, stages, lexicon, workers, progress, run_time)
+                result, built = _run(raw_dir, out, folder, db, cfg, stages, lexicon, workers, progress, run_time,
+                                     lock_fd)
             except BaseException:
                 db.close(commit=False)
                 raise
@@ -259,7 +262,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
 
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
-         lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str
+         lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str, lock_fd: int
          ) -> tuple[RunResult, dict[str, Any] | None]:
     """Read, process and merge; the tables to write, or None when nothing changed (the previous
     corpus files are then linked into the staging folder)."""
@@ -298,7 +301,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     stage_counts: dict[str, Counter[str]] = {}
     seen_ids: dict[str, str] = {}
     bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    for p in _results(documents(), cfg, stages, workers):
+    for p in _results(documents(), cfg, stages, workers, lock_fd):
         checkpoint("read")
         res = p.result
         for name, (n_in, n_out, n_claims) in p.counts.items():

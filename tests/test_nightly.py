@@ -1,0 +1,205 @@
+"""Nightly operation end to end: incremental runs, crash safety, bad inputs (real runs of the CLI)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.__main__ import main
+
+from .conftest import PROJECT
+
+RAW = PROJECT / "raw"
+CORPUS_FILES = ("documents.parquet", "claims.parquet", "claims.csv", "claim_occurrences.parquet", "removed.parquet",
+                "roles.parquet")
+
+
+def ingest(raw: Path, out: Path, *extra: str) -> int:
+    return main(["ingest", str(raw), "--out", str(out), "-q", "--workers", "1", *extra])
+
+
+def cli(raw: Path, out: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline", "ingest", str(raw), "--out", str(out), "-q",
+                           "--workers", "2"], cwd=PROJECT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def digests(out: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in CORPUS_FILES}
+
+
+def corpus(out: Path) -> tuple[list[tuple], list[tuple]]:
+    """The corpus without run times: what must be equal whichever way the nights went."""
+    claims = pd.read_parquet(out / "claims.parquet")
+    docs = pd.read_parquet(out / "documents.parquet")
+    return (sorted((r.claim_id, r.text, tuple(r.roles), r.claim_type, r.support, tuple(r.doc_ids))
+                   for r in claims.itertuples()),
+            sorted((r.doc_id, r.source_path, r.text, r.duplicate_of) for r in docs.itertuples()))
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def nights(tmp_path: Path) -> tuple[Path, Path]:
+    """Night 1 has two of the sample pages, night 2 all four."""
+    one, two = tmp_path / "night1", tmp_path / "night2"
+    shutil.copytree(RAW, two)
+    one.mkdir()
+    for name in sorted(p.name for p in RAW.iterdir())[:2]:
+        shutil.copy(RAW / name, one / name)
+    return one, two
+
+
+def test_second_run_over_unchanged_inputs_parses_nothing_and_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    assert ingest(RAW, out) == 0
+    before = digests(out)
+    assert ingest(RAW, out) == 0
+    assert digests(out) == before
+    m = manifest(out)
+    assert set(m["counts"]["inputs"]) == {"unchanged"}
+    assert m["counts"]["stages"] == {}  # no page went through any stage
+
+
+def test_changed_input_replaces_its_contribution_and_ids_stay(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    shutil.copytree(RAW, raw)
+    page = raw / "traditional_dump.txt"
+    assert ingest(raw, out) == 0
+    ids = {r.text: r.claim_id for r in pd.read_parquet(out / "claims.parquet").itertuples()}
+    page.write_text(page.read_text(encoding="utf-8") + "\n\n社群運營負責維護微信群的活躍度與口碑。\n", encoding="utf-8")
+    assert ingest(raw, out) == 0
+    m = manifest(out)
+    assert m["counts"]["inputs"] == {"ingested": 1, "unchanged": 3}
+    claims = pd.read_parquet(out / "claims.parquet")
+    assert any("社群运营负责维护微信群" in t for t in claims["text"])
+    assert {r.text: r.claim_id for r in claims.itertuples() if r.text in ids} == {
+        t: i for t, i in ids.items() if t in set(claims["text"])}
+    assert claims["claim_id"].is_unique
+    docs = pd.read_parquet(out / "documents.parquet")
+    assert docs["source_path"].tolist().count("traditional_dump.txt") == 1  # replaced, not added
+
+
+def test_corpus_accumulates_and_a_new_page_adds_support(nights: tuple[Path, Path], tmp_path: Path) -> None:
+    one, two = nights
+    out = tmp_path / "clean"
+    assert ingest(one, out) == 0
+    first = pd.read_parquet(out / "claims.parquet").set_index("claim_id")
+    assert ingest(two, out) == 0
+    second = pd.read_parquet(out / "claims.parquet").set_index("claim_id")
+    assert set(first.index) <= set(second.index)
+    assert (second.loc[first.index, "first_seen"] == first["first_seen"]).all()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert ingest(empty, out) == 0  # a night without those inputs keeps their claims
+    assert set(pd.read_parquet(out / "claims.parquet")["claim_id"]) == set(second.index)
+    assert ingest(one, out, "--full") == 0  # --full rebuilds from RAW_DIR alone
+    assert set(pd.read_parquet(out / "claims.parquet")["claim_id"]) == set(first.index)
+
+
+def test_changed_settings_process_the_inputs_again(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    assert ingest(RAW, out) == 0
+    config = tmp_path / "config.toml"
+    config.write_text("[segment]\nmax_claim_chars = 200\n", encoding="utf-8")
+    assert ingest(RAW, out, "--config", str(config)) == 0
+    assert manifest(out)["counts"]["inputs"] == {"ingested": 4}
+
+
+@pytest.mark.parametrize("point", ["read", "dedup", "write", "swap"])
+def test_a_run_killed_anywhere_loses_nothing(nights: tuple[Path, Path], tmp_path: Path, point: str) -> None:
+    one, two = nights
+    reference = tmp_path / "reference"
+    assert cli(one, reference).returncode == 0
+    assert cli(two, reference).returncode == 0
+    out = tmp_path / "clean"
+    assert cli(one, out).returncode == 0
+    before = digests(out)
+    killed = cli(two, out, {"PIPELINE_KILL_AT": point})
+    assert killed.returncode == -9, killed.stderr
+    assert digests(out) == before  # the previous corpus is intact...
+    pd.read_parquet(out / "claims.parquet")  # ...and readable
+    again = cli(two, out)
+    assert again.returncode == 0, again.stderr
+    assert corpus(out) == corpus(reference)  # no claim lost or doubled
+    assert not [p for p in tmp_path.iterdir() if p.name in (".clean.new", ".clean.old")]  # staging cleaned up
+
+
+def make_bad_inputs(raw: Path) -> dict[str, str]:
+    """Every kind of bad input, each with a part of the reason it must be reported with."""
+    (raw / "empty.html").write_bytes(b"")
+    (raw / "binary.html").write_bytes(bytes(range(256)) * 64)
+    (raw / "truncated.html.gz").write_bytes(gzip.compress("<p>运营负责增长。</p>".encode() * 100)[:30])
+    (raw / "invalid.txt").write_bytes("运营负责增长".encode() + b"\xff\xfe\x80\x81" + "推广负责曝光".encode("gbk"))
+    (raw / "page50mb.html").write_bytes(b"<html><body>" + "<p>运营负责增长。</p>".encode() * (50 * 2**20 // 27))
+    (raw / "deep.html").write_text("<div>" * 10_000 + "运营人员负责用户增长和内容策划。" + "</div>" * 10_000,
+                                   encoding="utf-8")
+    with gzip.open(raw / "bomb.html.gz", "wb", compresslevel=9) as fh:
+        block = b"\0" * 2**20
+        for _ in range(257):
+            fh.write(block)
+    (raw / "gone.html").symlink_to(raw / "no-such-file.html")
+    (raw / "loop.html").symlink_to(raw / "loop.html")
+    (raw / "sub").mkdir()
+    (raw / "sub" / "again").symlink_to(raw)
+    expected = {"empty.html": "failed: empty", "truncated.html.gz": "failed: corrupt gzip",
+                "page50mb.html": "failed: page too large", "bomb.html.gz": "failed: gzip expands",
+                "gone.html": "failed: unreadable", "loop.html": "failed: unreadable",
+                "sub/again": "skipped: symlinked directory not followed", "binary.html": "failed: binary content",
+                "invalid.txt": "ingested: ", "deep.html": "ingested: "}  # the last two still have text to give
+    if os.geteuid() != 0:  # root reads any file, so a permission-less file is unreadable only for others
+        (raw / "locked.html").write_text("<p>运营</p>", encoding="utf-8")
+        (raw / "locked.html").chmod(0)
+        expected["locked.html"] = "failed: unreadable"
+    return expected
+
+
+def test_bad_inputs_are_reported_and_everything_else_ingested(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    shutil.copytree(RAW, raw)
+    expected = make_bad_inputs(raw)
+    before = {p: (p.lstat().st_mtime_ns, p.read_bytes() if p.is_file() else b"") for p in raw.rglob("*")
+              if not p.is_symlink()}
+    result = cli(raw, out)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    outcomes = {i["path"]: i for i in manifest(out)["inputs"]}
+    for name, want in expected.items():
+        got = outcomes[name]
+        assert f"{got['outcome']}: {got.get('reason', '')}".startswith(want), (name, got)
+        if got["outcome"] == "failed":
+            assert f"failed: {name}: " in result.stderr
+    assert all(outcomes[p.name]["outcome"] == "ingested" for p in RAW.iterdir())
+    after = {p: (p.lstat().st_mtime_ns, p.read_bytes() if p.is_file() else b"") for p in raw.rglob("*")
+             if not p.is_symlink()}
+    assert after == before  # no input modified or moved
+
+
+def test_nothing_is_fetched_from_the_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access during ingest: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    shutil.copytree(RAW, raw)
+    (raw / "remote.html").write_text(
+        '<!DOCTYPE html SYSTEM "http://example.com/remote.dtd"><html><head>'
+        '<link rel="stylesheet" href="http://example.com/a.css"><script src="http://example.com/a.js"></script>'
+        '</head><body><iframe src="http://example.com/frame"></iframe><img src="http://example.com/a.png">'
+        "<p>运营人员负责用户增长和内容策划，推广人员负责把新用户拉进来。</p></body></html>", encoding="utf-8")
+    assert ingest(raw, out) == 0
