@@ -11,8 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import explain as explain_mod
-from . import runner, stats
+from . import runner
 from .config import ConfigError, load
 
 PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
@@ -73,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("trafilatura").setLevel(level if level == logging.DEBUG else logging.CRITICAL)
     try:
         if args.command == "stats":
+            from . import stats  # pandas: only this command needs it
+
             return stats.main(args.dir)
         cfg = config_for(args.config)
         if args.command == "explain":
-            return explain_mod.main(args.file, cfg)
+            from . import explain
+
+            return explain.main(args.file, cfg)
         if not args.raw_dir.is_dir():
             print(f"error: not a folder: {args.raw_dir}", file=sys.stderr)
             return EXIT_USAGE

@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import lxml.html
-import trafilatura
 from bs4 import BeautifulSoup
 from lxml import etree
 
@@ -308,6 +307,8 @@ def soup_lines(markup: str) -> tuple[str, ...]:
 
 def extract_trafilatura(markup: str, url: str | None, cfg: ExtractConfig) -> Extraction:
     """trafilatura's main text, for comparison runs (`engine = "trafilatura"`)."""
+    import trafilatura  # only for comparison runs: importing it costs every run a tenth of a second
+
     result = trafilatura.bare_extraction(
         SCRIPTS.sub("", markup), url=url, with_metadata=True, include_comments=False,
         include_tables=cfg.include_tables, deduplicate=False)

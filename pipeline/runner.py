@@ -328,9 +328,10 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         events.extend(Outcome(e.path, "unchanged" if e.outcome == "ingested" else e.outcome, e.reason, e.stage,
                               e.doc_id) for e in db.events_of(path))
 
-    learned = templates.from_rows(db.template_rows())
-    new_docs = remove_templates(new_docs, learned, cfg, stages)
-    db.save_templates(learned.rows(cfg.templates))
+    if new_docs:
+        learned = templates.from_rows(db.template_rows())
+        new_docs = remove_templates(new_docs, learned, cfg, stages)
+        db.save_templates(learned.rows(cfg.templates))
     first_seen = db.first_seen_of(d.doc_id for d in new_docs)
     new_docs = [replace(d, first_seen=first_seen.get(d.doc_id, run_time), last_seen=run_time) for d in new_docs]
     for input_path, digest in digests.items():

@@ -8,6 +8,7 @@ A reader therefore sees the old corpus or the new one, never a mixture or a half
 
 from __future__ import annotations
 
+import csv
 import ctypes
 import ctypes.util
 import hashlib
@@ -18,7 +19,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -55,6 +55,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("lexicon_version", pa.string()),
     ]),
 }
+CORPUS_FILES = (*(f"{name}.parquet" for name in SCHEMAS), "claims.csv")  # with csv = true
 SECTION_SEP = " > "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -94,14 +95,14 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def claims_csv(table: pa.Table) -> pd.DataFrame:
-    frame = table.to_pandas()
-    for column in ("roles", "doc_ids"):
-        frame[column] = frame[column].map(lambda v: "|".join(v) if v is not None else "")
-    for column in frame.columns:
-        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(spreadsheet_safe)
-    return frame
+def write_claims_csv(table: pa.Table, path: Path) -> None:
+    """The claims as CSV: UTF-8, list cells joined with |, formula-looking cells escaped."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(table.column_names)
+        for row in table.to_pylist():
+            writer.writerow([spreadsheet_safe("|".join(v) if isinstance(v, list) else "" if v is None else v)
+                             for v in row.values()])
 
 
 def sha256_file(path: Path) -> str:
@@ -134,7 +135,7 @@ def write_folder(folder: Path, built: dict[str, pa.Table], manifest: dict[str, A
         checkpoint("write")
     if cfg.csv:
         path = folder / "claims.csv"
-        claims_csv(built["claims"]).to_csv(path, index=False, encoding="utf-8")
+        write_claims_csv(built["claims"], path)
         files[path.name] = {"rows": built["claims"].num_rows}
     for name, info in files.items():
         _fsync(folder / name)

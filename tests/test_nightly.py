@@ -14,13 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline import write
 from pipeline.__main__ import main
 
 from .conftest import PROJECT
 
 RAW = PROJECT / "raw"
-CORPUS_FILES = ("documents.parquet", "claims.parquet", "claims.csv", "claim_occurrences.parquet", "removed.parquet",
-                "roles.parquet")
 
 
 def ingest(raw: Path, out: Path, *extra: str) -> int:
@@ -34,7 +33,7 @@ def cli(raw: Path, out: Path, env: dict[str, str] | None = None) -> subprocess.C
 
 
 def digests(out: Path) -> dict[str, str]:
-    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in CORPUS_FILES}
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in write.CORPUS_FILES}
 
 
 def corpus(out: Path) -> tuple[list[tuple], list[tuple]]:
