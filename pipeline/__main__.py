@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import runner
 from .config import ConfigError, load
+from .state import StateError
 
 PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         result = runner.ingest(args.raw_dir, args.out, cfg, workers=args.workers, dry_run=args.dry_run,
                                progress=sys.stderr.isatty() and not quiet, full=args.full)
-    except ConfigError as exc:
+    except (ConfigError, StateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except runner.LockedError as exc:

@@ -231,9 +231,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
         swapped = False
         try:
             previous = out / state.FILE
-            if previous.is_file() and not full:
-                state.copy_state(previous, folder / state.FILE)
-            db = state.State(folder / state.FILE)
+            db = state.open_copy(previous if previous.is_file() and not full else None, folder / state.FILE)
             try:
                 result, built = _run(raw_dir, out, folder, db, cfg, stages, lexicon, workers, progress, run_time,
                                      lock_fd)
@@ -309,8 +307,8 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             c["docs_in"] += n_in
             c["docs_out"] += n_out
             c["claims_out"] += n_claims
-        other = seen_ids.get(p.doc_id) or (corpus_ids.get(p.doc_id) if corpus_ids.get(p.doc_id) not in
-                                           (None, _input_of(p.source_path)) else None)
+        owner = corpus_ids.get(p.doc_id)  # an input already in the corpus with these very bytes
+        other = seen_ids.get(p.doc_id) or (owner if owner not in (None, _input_of(p.source_path)) else None)
         if isinstance(res, Drop):
             kind = "failed" if res.failure else "dropped"
             reason = res.reason + (f": {res.detail}" if res.detail else "")

@@ -193,7 +193,12 @@ class State:
         self.db.executemany("INSERT INTO templates VALUES (:site, :kind, :key, :pages, :text, :template)", rows)
 
 
-def copy_state(source: Path, target: Path) -> None:
-    """A consistent copy of the state database (SQLite's backup API, not a file copy)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+def open_copy(previous: Path | None, target: Path) -> State:
+    """A working copy of the previous state (SQLite's backup API), or a new one when there is none."""
+    try:
+        if previous is not None:
+            with closing(sqlite3.connect(previous)) as src, closing(sqlite3.connect(target)) as dst:
+                src.backup(dst)
+        return State(target)
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"{previous}: unreadable state ({exc}); run with --full to rebuild") from None

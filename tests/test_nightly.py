@@ -202,3 +202,14 @@ def test_nothing_is_fetched_from_the_network(tmp_path: Path, monkeypatch: pytest
         '</head><body><iframe src="http://example.com/frame"></iframe><img src="http://example.com/a.png">'
         "<p>运营人员负责用户增长和内容策划，推广人员负责把新用户拉进来。</p></body></html>", encoding="utf-8")
     assert ingest(raw, out) == 0
+
+
+def test_unreadable_state_is_one_line_and_full_rebuilds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "clean"
+    assert ingest(RAW, out) == 0
+    (out / "state.sqlite").write_bytes(b"not a database" * 100)
+    assert ingest(RAW, out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--full" in err[0]
+    assert ingest(RAW, out, "--full") == 0
+    assert manifest(out)["counts"]["inputs"] == {"ingested": 4}
