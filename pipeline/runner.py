@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import multiprocessing
@@ -146,8 +147,12 @@ def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stag
         for doc in docs:
             yield process(doc, stages)
         return
+    pending = iter(docs)
+    first = next(pending, None)
+    if first is None:  # a night with nothing new starts no workers
+        return
     with multiprocessing.get_context("fork").Pool(workers, _init_worker, (cfg, lock_fd)) as pool:
-        yield from pool.imap(_process_in_worker, docs, chunksize=2)
+        yield from pool.imap(_process_in_worker, itertools.chain((first,), pending), chunksize=2)
 
 
 @contextmanager
