@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .config import BoilerplateConfig, Config, ConfigError
 from .model import Document, Drop, Removal, Stage
-from .text import canonical, is_cjk
+from .text import fold, is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def clean_lines(
             stop = min(stop, heads[1])
             removed.extend(Removal(STAGE, listing.id, stripped[k], k) for k in range(heads[1], len(stripped)))
     kept: list[str] = []
-    title_key = canonical(title or "")
+    title_key = fold(title or "")
     title_seen = False
     i = 0
     while i < stop:
@@ -202,7 +202,7 @@ def clean_lines(
             continue
         rule = next((r.id for r in pack.lines if len(line) <= r.max_chars and r.pattern.search(line)), None)
         if rule is None and line:
-            key = canonical(line)
+            key = fold(line)
             if not title_key and not kept and _title_like(line):
                 title_key = key
             if key == title_key and title_seen:

@@ -9,9 +9,10 @@ true Jaccard similarity of the two n-gram sets, and merged only when it reaches 
 two claims name the same numbers, the same negations and at least one common role (so 产品运营负责X
 and 内容运营负责X, or 分为4种 and 分为5种, stay apart). Verified pairs are joined by union-find.
 
-Pages are deduplicated the same way on their whole text (longer n-grams, higher threshold): a page
-that republishes another (another site, another script) gets `duplicate_of` the earliest such page,
-and its claims still count as support.
+Pages are deduplicated with the same index on their whole text (longer n-grams, higher threshold);
+being long, a candidate pair is confirmed on the share of equal signature slots, the MinHash estimate
+of their Jaccard. A page that republishes another (another site, another script) gets
+`duplicate_of` the earliest such page, and its claims still count as support.
 
 Ids are stable: a key keeps the claim id it was first given; a cluster takes the id of its earliest
 key, so later nights that add members or change the representative keep the id.
@@ -91,7 +92,8 @@ def signatures(keys: Sequence[str], k: int, num_perm: int) -> list[bytes]:
     """MinHash signatures (uint32 × num_perm, as bytes) of the keys' n-gram sets, computed in Rust."""
     if not keys:
         return []
-    matrix = RMinHash.digest_matrix_from_token_sets([sorted(shingles(key, k)) for key in keys], num_perm, SEED)
+    tokens = [[key[i:i + k] for i in range(len(key) - k + 1)] if len(key) > k else [key] for key in keys]
+    matrix = RMinHash.digest_matrix_from_token_sets(tokens, num_perm, SEED)  # a set's hash: repeats don't count
     return [np.asarray(row, dtype=np.uint32).tobytes() for row in matrix.to_rows()]
 
 
@@ -128,25 +130,13 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def group(sigs: Sequence[bytes], grams: Callable[[int], frozenset[str]], threshold: float, bands: int,
-          allowed: Callable[[int, int], bool] = lambda a, b: True) -> list[int]:
-    """The root index of each item after joining every verified near-duplicate pair.
-
-    `grams(i)` gives item i's n-gram set for the true Jaccard check; it is asked only for candidates.
-    """
+def group(sigs: Sequence[bytes], similar: Callable[[int, int], bool], bands: int) -> list[int]:
+    """The root index of each item after joining every LSH candidate pair that `similar` confirms."""
     n = len(sigs)
     uf = UnionFind(n)
     if n < 2:
         return list(range(n))
     matrix = np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(n, -1)
-    cache: dict[int, frozenset[str]] = {}
-
-    def similar(a: int, b: int) -> bool:
-        for i in (a, b):
-            if i not in cache:
-                cache[i] = grams(i)
-        return allowed(a, b) and jaccard(cache[a], cache[b]) >= threshold
-
     checked: set[tuple[int, int]] = set()
     for bucket in buckets(matrix, bands):
         members = sorted(int(i) for i in bucket)
@@ -177,16 +167,16 @@ class _Occurrence:
 
 def _duplicates(docs: list[Document], doc_sigs: dict[str, bytes], cfg: DedupConfig) -> dict[str, str]:
     """duplicate_of for every page that republishes an earlier one (first seen, then path order)."""
-    texts = {d.doc_id: canonical(d.text) for d in docs if d.doc_id not in doc_sigs}
-    fresh = list(texts)
-    for doc_id, sig in zip(fresh, signatures([texts[i] for i in fresh], cfg.doc_shingle, cfg.num_perm), strict=True):
-        doc_sigs[doc_id] = sig
+    fresh = [d for d in docs if d.doc_id not in doc_sigs]
+    sigs = signatures([canonical(d.text) for d in fresh], cfg.doc_shingle, cfg.num_perm)
+    doc_sigs.update(zip((d.doc_id for d in fresh), sigs, strict=True))
+    matrix = np.frombuffer(b"".join(doc_sigs[d.doc_id] for d in docs), dtype=np.uint32).reshape(len(docs), -1)
 
-    def grams(i: int) -> frozenset[str]:
-        doc = docs[i]
-        return shingles(texts.get(doc.doc_id) or canonical(doc.text), cfg.doc_shingle)
+    def similar(a: int, b: int) -> bool:
+        """Pages are long: the share of equal signature slots estimates their Jaccard closely enough."""
+        return float(np.mean(matrix[a] == matrix[b])) >= cfg.doc_threshold
 
-    roots = group([doc_sigs[d.doc_id] for d in docs], grams, cfg.doc_threshold, cfg.bands)
+    roots = group([doc_sigs[d.doc_id] for d in docs], similar, cfg.bands)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
         members.setdefault(root, []).append(i)
@@ -227,8 +217,18 @@ def merge(documents: list[Document], cfg: DedupConfig, keys: dict[str, KeyRecord
         """Same numbers, same negations, a role in common: rewordings, not different statements."""
         return facts[a] == facts[b] and not roles_of[distinct[a]].isdisjoint(roles_of[distinct[b]])
 
-    roots = group([keys[key].sig or b"" for key in distinct], lambda i: shingles(distinct[i], cfg.shingle),
-                  cfg.threshold, cfg.bands, allowed)
+    grams: dict[int, frozenset[str]] = {}
+
+    def similar(a: int, b: int) -> bool:
+        """Claims are short: verified on the true Jaccard of their n-gram sets, after the guards."""
+        if not allowed(a, b):
+            return False
+        for i in (a, b):
+            if i not in grams:
+                grams[i] = shingles(distinct[i], cfg.shingle)
+        return jaccard(grams[a], grams[b]) >= cfg.threshold
+
+    roots = group([keys[key].sig or b"" for key in distinct], similar, cfg.bands)
     root_of = dict(zip(distinct, roots, strict=True))
     by_root: dict[int, list[_Occurrence]] = {}
     for occ in occurrences:

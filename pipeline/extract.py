@@ -20,6 +20,7 @@ encoding="...">…</text>`; the wrapper's attributes are metadata, not content.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -123,11 +124,18 @@ def _tag(el: etree._Element) -> str:
     return el.tag.lower() if isinstance(el.tag, str) else ""
 
 
+@functools.cache
+def _tag_may_match(rules: tuple[ContainerRule, ...], tag: str) -> bool:
+    return any(rule.tag is not None and rule.tag.fullmatch(tag) for rule in rules)
+
+
 def _rule_for(el: etree._Element, rules: tuple[ContainerRule, ...]) -> ContainerRule | None:
     """The first container rule the element matches by tag, an id/class token, or inline style."""
     tag = _tag(el)
-    tokens = f"{el.get('id') or ''} {el.get('class') or ''}".lower().split()
-    style = el.get("style") or ""
+    ident, cls, style = el.get("id"), el.get("class"), el.get("style") or ""
+    if not (ident or cls or style or _tag_may_match(rules, tag)):
+        return None  # most elements: a bare <p>, <span>, <td>
+    tokens = f"{ident or ''} {cls or ''}".lower().split()
     for rule in rules:
         if ((rule.tag is not None and rule.tag.fullmatch(tag))
                 or (rule.attr is not None and any(rule.attr.search(t) for t in tokens))

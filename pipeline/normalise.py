@@ -62,6 +62,7 @@ BEFORE_CJK = re.compile(rf"([,?!;])\s*(?=[{CJK}])")
 FULL_STOP = re.compile(rf"(?<=[{CJK}])\.(?=\s|$|[{CJK}])")
 LAST_STOP = re.compile(r"(?<=[\d%）”])\.$")  # "利润率为0.49%." ends a Chinese sentence
 HAS_CJK = re.compile(rf"[{CJK}]")
+HAN_RUN = re.compile(rf"[^{CJK}]+")  # removing these leaves the Han characters
 PARENS = re.compile(r"\(([^()]*)\)")
 ELLIPSIS = re.compile(rf"(?<=[{CJK}])(?:\.{{3,}}|…{{3,}}|…(?!…))")
 QUOTES = re.compile(r'"([^"\n]*)"')
@@ -72,9 +73,11 @@ CN_SPACE = re.compile(rf"(?<=[{CJK_OR_PUNCT}]) (?=[\u3000-\u303f\uff01-\uff0f\uf
 
 def detect_script(text: str, converted: str) -> str:
     """simplified / traditional / mixed / none, from how many Han characters t2s changed."""
-    han = sum(1 for ch in text if is_cjk(ch))
+    han = len(HAN_RUN.sub("", text))
     if not han:
         return "none"
+    if text == converted:  # most pages: nothing to convert, no need to compare character by character
+        return "simplified"
     changed = sum(1 for a, b in zip(text, converted, strict=False) if a != b and is_cjk(a))
     ratio = changed / han
     return "simplified" if ratio < 0.02 else "traditional" if ratio > 0.10 else "mixed"

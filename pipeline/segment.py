@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from .config import SegmentConfig
 from .model import Claim, Document, Drop, Stage
-from .text import canonical
+from .text import fold
 
 SENTENCE_END = "。！？；…"
 CLOSERS = "”’」』）》】\"'"
@@ -141,7 +141,7 @@ def heading_style(line: str, cfg: SegmentConfig, forms: Forms, repeated: bool = 
                 return None
             numbered_item = style in ("num", "num_paren")
             return None if numbered_item and not repeated and forms.states(rest) else style
-    if not any(p in line for p in "，。！；：、,;:") and len(canonical(line)) <= 12:
+    if not any(p in line for p in "，。！；：、,;:") and len(fold(line)) <= 12:
         return "node" if not repeated and forms.states(line.strip("“”\"「」")) else "plain"
     return None
 
@@ -154,13 +154,13 @@ def make(cfg: SegmentConfig) -> Stage:
 
     def segment(doc: Document) -> Document | Drop:
         text = "\n".join(doc.lines)
-        title_key = canonical(doc.title or "")
+        title_key = fold(doc.title or "")
         units: list[tuple[int, str]] = []  # (offset in text, line or inline part)
         offset = 0
         for line in doc.lines:
             units.extend((offset + start, part) for start, part in split_inline(line))
             offset += len(line) + 1
-        keys = [canonical(part) for _, part in units]
+        keys = [fold(part) for _, part in units]
         counts = Counter(keys)
         levels: dict[str, int] = {}
         path: list[tuple[int, str]] = []  # (level, heading)
@@ -171,7 +171,7 @@ def make(cfg: SegmentConfig) -> Stage:
             for s, e in split_sentences(line[start:end]):
                 for a, b in split_long(line, s + start, e + start, cfg.max_claim_chars):
                     sentence = line[a:b].strip()
-                    if QUESTION.search(sentence) or len(canonical(sentence)) < cfg.min_claim_chars:
+                    if QUESTION.search(sentence) or len(fold(sentence)) < cfg.min_claim_chars:
                         continue
                     if sentence.startswith(cfg.fragment_starts) and len(sentence) <= cfg.fragment_max_chars:
                         continue

@@ -21,15 +21,15 @@ from typing import Any
 
 from .config import TemplatesConfig
 from .model import Document, Removal
-from .text import canonical
+from .text import fold
 
 STAGE = "templates"
 NO_SITE = ""
 
 
 def line_key(line: str) -> str:
-    """Stable short key of a line's canonical form (script, width and punctuation folded)."""
-    return hashlib.blake2b(canonical(line).encode("utf-8"), digest_size=8).hexdigest()
+    """Stable short key of a line's folded form (width, case and punctuation; normalise set the script)."""
+    return hashlib.blake2b(fold(line).encode("utf-8"), digest_size=8).hexdigest()
 
 
 def keys_of(doc: Document, cfg: TemplatesConfig) -> tuple[str | None, ...]:

@@ -24,7 +24,12 @@ def canonical(text: str) -> str:
     """Comparison key: Simplified, NFKC, lower-case, letters/digits/CJK only.
 
     Two wordings that differ only in script, width, punctuation or spacing share a key; it is the
-    exact-dedup key and the way rules compare a line with the page title.
+    exact-dedup key, which must hold across pages of any script.
     """
-    s = unicodedata.normalize("NFKC", converter("t2s").convert(text)).lower()
-    return "".join(ch for ch in s if ch.isalnum())
+    return fold(converter("t2s").convert(text))
+
+
+def fold(text: str) -> str:
+    """`canonical` without the script conversion, for text the normalise stage already converted:
+    how stages after it compare lines (with the title, with each other) and measure their length."""
+    return "".join(filter(str.isalnum, unicodedata.normalize("NFKC", text).lower()))

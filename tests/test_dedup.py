@@ -104,9 +104,14 @@ def dedup_traditional(text: str) -> str:
 
 
 def test_union_find_joins_chains() -> None:
-    sigs = dedup.signatures(["甲乙丙丁戊己", "甲乙丙丁戊庚", "乙丙丁戊庚辛"], 2, 128)
-    roots = dedup.group(sigs, lambda i: dedup.shingles(["甲乙丙丁戊己", "甲乙丙丁戊庚", "乙丙丁戊庚辛"][i], 2), 0.5, 32)
-    assert roots == [0, 0, 0]
+    items = ["甲乙丙丁戊己", "甲乙丙丁戊庚", "乙丙丁戊庚辛"]  # 1≈2 and 2≈3, but 1 and 3 share little
+    grams = [dedup.shingles(item, 2) for item in items]
+    assert dedup.jaccard(grams[0], grams[2]) < 0.5
+
+    def similar(a: int, b: int) -> bool:
+        return dedup.jaccard(grams[a], grams[b]) >= 0.5
+
+    assert dedup.group(dedup.signatures(items, 2, 128), similar, 32) == [0, 0, 0]
 
 
 def test_bad_lsh_settings_are_config_errors() -> None:
