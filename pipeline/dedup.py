@@ -97,6 +97,11 @@ def signatures(keys: Sequence[str], k: int, num_perm: int) -> list[bytes]:
     return [np.asarray(row, dtype=np.uint32).tobytes() for row in matrix.to_rows()]
 
 
+def page_signature(text: str, cfg: DedupConfig) -> bytes:
+    """A page's signature, made once when it is ingested and kept in the state."""
+    return signatures([canonical(text)], cfg.doc_shingle, cfg.num_perm)[0]
+
+
 def buckets(sigs: np.ndarray, bands: int) -> Iterator[np.ndarray]:
     """Index groups that share a band of their signatures: the LSH candidates."""
     n, num_perm = sigs.shape

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from tqdm import tqdm
 
 from . import __version__, boilerplate, decode, dedup, extract, normalise, read, roles, segment, state, templates, write
@@ -176,26 +177,25 @@ def config_version(cfg: Config) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def remove_templates(docs: list[Document], state: templates.Templates, cfg: Config,
-                     stages: list[tuple[str, Stage]]) -> list[Document]:
-    """Learn this night's pages into the site templates, then take template lines out of every page.
+def remove_templates(db: state.State, learned: templates.Templates, cfg: Config,
+                     stages: list[tuple[str, Stage]]) -> Counter[str]:
+    """Take template lines out of tonight's pages, once every page of the night has been learned.
 
-    A page that loses lines is segmented and tagged again; one that would lose every line keeps them
-    (a site whose pages are all alike is mirrors, not template).
+    Pages are read back from the state one at a time. A page that loses lines is segmented and
+    tagged again; one that would lose every line keeps them (a site whose pages are all alike is
+    mirrors, not template). Returns the template removals by rule.
     """
-    keys = [templates.keys_of(doc, cfg.templates) for doc in docs]
-    for doc, doc_keys in zip(docs, keys, strict=True):
-        state.learn(doc, doc_keys)
     again = [stage for name, stage in stages if name in AFTER_TEMPLATES]
-    out = []
-    for doc, doc_keys in zip(docs, keys, strict=True):
-        cleaned = templates.apply(doc, doc_keys, state, cfg.templates)
+    removed: Counter[str] = Counter()
+    for doc, keys in db.pending():
+        cleaned = templates.apply(doc, keys, learned, cfg.templates)
         if cleaned is not None and cleaned.lines:
             for stage in again:
                 cleaned = stage(cleaned)  # type: ignore[assignment]  # segment and roles never drop
-            doc = cleaned
-        out.append(doc)
-    return out
+            removed.update(r.rule for r in cleaned.removed if r.stage == templates.STAGE)
+            db.replace_document(cleaned, dedup.page_signature(cleaned.text, cfg.dedup))
+    db.clear_pending()
+    return removed
 
 
 PROCESSING_SECTIONS = ("read", "decode", "extract", "boilerplate", "normalise", "templates", "segment", "roles")
@@ -233,40 +233,36 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
     lexicon = roles.load_lexicon(cfg.data_file(cfg.roles.lexicon))
     with output_lock(out) as lock_fd:
         folder = write.stage(out)
-        swapped = False
         try:
             previous = out / state.FILE
-            db = state.open_copy(previous if previous.is_file() and not full else None, folder / state.FILE)
-            try:
+            with state.open_copy(previous if previous.is_file() and not full else None, folder / state.FILE) as db:
                 result, built = _run(raw_dir, out, folder, db, cfg, stages, lexicon, workers, progress, run_time,
                                      lock_fd)
-            except BaseException:
-                db.close(commit=False)
-                raise
-            result.manifest = {
-                "run_id": run_id, "started": run_time, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                "seconds": round(time.monotonic() - t0, 3), "pipeline_version": __version__,
-                "config_version": config_version(cfg), "roles_version": lexicon.version, "config": cfg.as_dict(),
-                "raw_dir": str(raw_dir), "workers": workers, "full": full, **result.manifest,
-            }
-            db.close(commit=True)
-            if dry_run:
-                return result
-            if built is None:
-                write.write_manifest(folder, result.manifest)
-            else:
-                write.write_folder(folder, built, result.manifest, cfg.write)
+                result.manifest = {
+                    "run_id": run_id, "started": run_time,
+                    "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "seconds": round(time.monotonic() - t0, 3), "pipeline_version": __version__,
+                    "config_version": config_version(cfg), "roles_version": lexicon.version,
+                    "config": cfg.as_dict(), "raw_dir": str(raw_dir), "workers": workers, "full": full,
+                    **result.manifest,
+                }
+                if dry_run:
+                    return result
+                if built is None:
+                    write.write_manifest(folder, result.manifest)
+                else:
+                    write.write_folder(folder, built, result.manifest, cfg.write)  # pages streamed from the state
+                db.commit()
             write.swap(out, folder)
-            swapped = True
             return result
         finally:
-            if not swapped:
+            if folder.exists():  # not swapped in: an error or a dry run
                 write.discard(folder)
 
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
          lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str, lock_fd: int
-         ) -> tuple[RunResult, dict[str, Any] | None]:
+         ) -> tuple[RunResult, dict[str, pa.Table | write.Batches] | None]:
     """Read, process and merge; the tables to write, or None when nothing changed (the previous
     corpus files are then linked into the staging folder)."""
     meta = db.meta()
@@ -300,11 +296,19 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                 bar.update(1)
 
     total = sum(1 for _ in read.walk(raw_dir))
-    new_docs: list[Document] = []
     stage_counts: dict[str, Counter[str]] = {}
+    removed_by_rule: Counter[str] = Counter()
     seen_ids: dict[str, str] = {}
+    reset: dict[str, tuple[str | None, dict[str, str]]] = {}  # input -> its first seen, its pages' first seen
+    learned = templates.from_rows(db.template_rows())
+
+    def reset_input(input_path: str) -> dict[str, str]:
+        if input_path not in reset:
+            reset[input_path] = db.reset_input(input_path)
+        return reset[input_path][1]
+
     bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    for p in _results(documents(), cfg, stages, workers, lock_fd):
+    for p in _results(documents(), cfg, stages, workers, lock_fd):  # each page into the state as it comes
         checkpoint("read")
         res = p.result
         for name, (n_in, n_out, n_claims) in p.counts.items():
@@ -322,7 +326,12 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             events.append(Outcome(p.source_path, "dropped", f"same bytes as {other}", "read", res.doc_id))
         else:
             seen_ids[res.doc_id] = res.source_path
-            new_docs.append(res)
+            input_path = _input_of(res.source_path)
+            doc = replace(res, first_seen=reset_input(input_path).get(res.doc_id, run_time), last_seen=run_time)
+            keys = templates.keys_of(doc, cfg.templates)
+            learned.learn(doc, keys)
+            removed_by_rule.update(r.rule for r in doc.removed)
+            db.add_document(input_path, doc, dedup.page_signature(doc.text, cfg.dedup), keys)
             events.append(Outcome(p.source_path, "ingested", doc_id=res.doc_id))
         if "#" not in p.source_path:
             bar.update(1)
@@ -330,18 +339,15 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     for path in skipped:  # the reader ran in the pool's feeder thread; the state is read here
         events.extend(Outcome(e.path, "unchanged" if e.outcome == "ingested" else e.outcome, e.reason, e.stage,
                               e.doc_id) for e in db.events_of(path))
-
-    if new_docs:
-        learned = templates.from_rows(db.template_rows())
-        new_docs = remove_templates(new_docs, learned, cfg, stages)
-        db.save_templates(learned.rows(cfg.templates))
-    first_seen = db.first_seen_of(d.doc_id for d in new_docs)
-    new_docs = [replace(d, first_seen=first_seen.get(d.doc_id, run_time), last_seen=run_time) for d in new_docs]
     for input_path, digest in digests.items():
-        mine = [e for e in events if _input_of(e.path) == input_path]
-        db.replace_input(input_path, digest, run_time,
-                         [state.Event(input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id) for e in mine],
-                         [d for d in new_docs if _input_of(d.source_path) == input_path])
+        reset_input(input_path)  # an input whose pages all failed still replaces what it gave before
+        first = reset[input_path][0]
+        mine = [state.Event(input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id)
+                for e in events if _input_of(e.path) == input_path]
+        db.record_input(input_path, digest, first or run_time, run_time, mine)
+    if seen_ids:
+        removed_by_rule.update(remove_templates(db, learned, cfg, stages))
+        db.save_templates(learned.rows(cfg.templates))
 
     events.sort(key=lambda o: o.path)
     result = RunResult(outcomes=events)
@@ -351,7 +357,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         "stages": {k: dict(v) for k, v in stage_counts.items()},
         "drop_reasons": dict(Counter(o.reason.split(":")[0] for o in events
                                      if o.outcome in ("dropped", "failed")).most_common()),
-        "removed_by_rule": dict(Counter(r.rule for d in new_docs for r in d.removed).most_common()),
+        "removed_by_rule": dict(removed_by_rule.most_common()),
     }
     before = write.read_manifest(out)
     if not digests and not stale and before is not None and write.link_outputs(out, folder, before["outputs"]):
@@ -361,8 +367,10 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         return result, None
 
     checkpoint("dedup")
-    corpus = dedup.merge(list(db.documents()), cfg.dedup, db.keys(), db.doc_sigs(), run_time)
-    db.save_dedup(corpus.keys, corpus.doc_sigs)
+    for doc_id, text in db.unsigned_pages():  # after a change of MinHash settings
+        db.set_page_sig(doc_id, dedup.page_signature(text, cfg.dedup))
+    corpus = dedup.merge(list(db.documents(text=False)), cfg.dedup, db.keys(), db.doc_sigs(), run_time)
+    db.save_keys(corpus.keys)
     role_rows = [{"role_id": r.id, "name": r.name, "aliases": list(r.aliases), "lexicon_version": lexicon.version}
                  for r in lexicon.roles]
     corpus_counts = {
@@ -370,7 +378,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         "claims": len(corpus.clusters), "claim_occurrences": sum(len(c.occurrences) for c in corpus.clusters),
     }
     result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events]}
-    return result, write.tables(corpus, role_rows)
+    return result, write.tables(corpus, role_rows, lambda: db.documents(claims=False))
 
 
 CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")

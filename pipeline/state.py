@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS keys (
     key TEXT PRIMARY KEY, claim_id TEXT, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sig BLOB);
 CREATE TABLE IF NOT EXISTS templates (
     site TEXT, kind TEXT, key TEXT, pages INTEGER, text TEXT, template TEXT);
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, lines TEXT NOT NULL, keys TEXT NOT NULL);
 """
 
 
@@ -77,14 +78,23 @@ class State:
         if version not in (None, SCHEMA_VERSION):
             raise StateError(f"{path}: state schema {version}, this pipeline reads {SCHEMA_VERSION}; run with --full")
         self.db.execute("BEGIN")
+        self.open = True
 
-    def close(self, commit: bool) -> None:
-        if commit:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            self.db.execute("COMMIT")
-        else:
-            self.db.execute("ROLLBACK")
+    def commit(self) -> None:
+        """Make the night's work durable and close (the copy is swapped in with the corpus after)."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        self.db.execute("COMMIT")
         self.db.close()
+        self.open = False
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.open:  # not committed: an error, a dry run; the staging copy is discarded anyway
+            self.db.execute("ROLLBACK")
+            self.db.close()
+            self.open = False
 
     # --- settings the state was built with -------------------------------------------------------
 
@@ -108,64 +118,81 @@ class State:
         rows = self.db.execute("SELECT * FROM events WHERE input_path = ? ORDER BY rowid", (input_path,))
         return [Event(*row) for row in rows]
 
-    def replace_input(self, input_path: str, digest: str, run_time: str, events: Iterable[Event],
-                      docs: Iterable[Document]) -> None:
-        """Tonight's reading of one input takes the place of everything it gave before."""
-        first = self.db.execute("SELECT first_seen FROM inputs WHERE path = ?", (input_path,)).fetchone()
-        self.forget_input(input_path)
-        self.db.execute("INSERT INTO inputs VALUES (?, ?, ?, ?)", (input_path, digest, first[0] if first else run_time,
-                                                                  run_time))
-        self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                            [(e.input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id) for e in events])
-        for doc in docs:
-            self._insert_document(input_path, doc)
-
-    def forget_input(self, input_path: str) -> None:
-        ids = [r[0] for r in self.db.execute("SELECT doc_id FROM documents WHERE input_path = ?", (input_path,))]
-        self.db.executemany("DELETE FROM claims WHERE doc_id = ?", [(i,) for i in ids])
+    def reset_input(self, input_path: str) -> tuple[str | None, dict[str, str]]:
+        """Forget everything an input gave (it is read again tonight): its first-seen time and its
+        pages' first-seen times, so that pages that come back keep them."""
+        row = self.db.execute("SELECT first_seen FROM inputs WHERE path = ?", (input_path,)).fetchone()
+        pages = dict(self.db.execute("SELECT doc_id, first_seen FROM documents WHERE input_path = ?", (input_path,)))
+        self.db.executemany("DELETE FROM claims WHERE doc_id = ?", [(i,) for i in pages])
+        self.db.executemany("DELETE FROM pending WHERE doc_id = ?", [(i,) for i in pages])
         self.db.execute("DELETE FROM documents WHERE input_path = ?", (input_path,))
         self.db.execute("DELETE FROM events WHERE input_path = ?", (input_path,))
         self.db.execute("DELETE FROM inputs WHERE path = ?", (input_path,))
+        return (row[0] if row else None), pages
 
-    def first_seen_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
-        """When pages with these ids were first ingested (a changed crawler file keeps its old records)."""
-        out = {}
-        for doc_id in doc_ids:
-            row = self.db.execute("SELECT first_seen FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-            if row:
-                out[doc_id] = row[0]
-        return out
+    def record_input(self, input_path: str, digest: str, first_seen: str, last_seen: str,
+                     events: Iterable[Event]) -> None:
+        self.db.execute("INSERT INTO inputs VALUES (?, ?, ?, ?)", (input_path, digest, first_seen, last_seen))
+        self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                            [(e.input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id) for e in events])
 
     def doc_inputs(self) -> dict[str, str]:
         """doc_id -> the input it came from, for pages already in the corpus."""
         return dict(self.db.execute("SELECT doc_id, input_path FROM documents"))
 
-    def _insert_document(self, input_path: str, doc: Document) -> None:
+    def add_document(self, input_path: str, doc: Document, sig: bytes, keys: tuple[str | None, ...]) -> None:
+        """A page processed tonight, with its lines kept until the template pass has seen every page."""
         removed = json.dumps([[r.stage, r.rule, r.text, r.line] for r in doc.removed], ensure_ascii=False)
         self.db.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc.doc_id, input_path, doc.source_path, doc.format, doc.title, doc.text, doc.source_url, doc.published,
-             doc.encoding, doc.script, doc.chars_raw, doc.first_seen, doc.last_seen, removed))
+             doc.encoding, doc.script, doc.chars_raw, doc.first_seen, doc.last_seen, removed, sig))
+        self._insert_claims(doc)
+        self.db.execute("INSERT INTO pending VALUES (?, ?, ?)",
+                        (doc.doc_id, json.dumps(doc.lines, ensure_ascii=False), json.dumps(keys)))
+
+    def pending(self) -> Iterator[tuple[Document, tuple[str | None, ...]]]:
+        """Tonight's pages with their lines and line keys, for the template pass."""
+        ids = [r[0] for r in self.db.execute(
+            "SELECT doc_id FROM pending JOIN documents USING (doc_id) ORDER BY source_path")]
+        for doc_id in ids:  # one page at a time: the pass updates these rows, and memory stays flat
+            lines, keys, *row = self.db.execute("SELECT p.lines, p.keys, d.* FROM pending p JOIN documents d "
+                                                "USING (doc_id) WHERE doc_id = ?", (doc_id,)).fetchone()
+            yield replace(_document(row, ()), lines=tuple(json.loads(lines))), tuple(json.loads(keys))
+
+    def replace_document(self, doc: Document, sig: bytes) -> None:
+        """A page the template pass changed: its new text, removals and claims."""
+        removed = json.dumps([[r.stage, r.rule, r.text, r.line] for r in doc.removed], ensure_ascii=False)
+        self.db.execute("UPDATE documents SET text = ?, removed = ?, sig = ? WHERE doc_id = ?",
+                        (doc.text, removed, sig, doc.doc_id))
+        self.db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.doc_id,))
+        self._insert_claims(doc)
+
+    def clear_pending(self) -> None:
+        self.db.execute("DELETE FROM pending")
+
+    def _insert_claims(self, doc: Document) -> None:
         self.db.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (doc.doc_id, pos, c.text, json.dumps(c.section, ensure_ascii=False), json.dumps(c.roles), c.claim_type,
              c.char_start, c.char_end, c.paragraph) for pos, c in enumerate(doc.claims)])
 
     # --- the corpus -------------------------------------------------------------------------------
 
-    def documents(self) -> Iterator[Document]:
-        """Every page in the corpus, with its claims and what cleaning removed."""
-        claims: dict[str, list[Claim]] = {}
-        for row in self.db.execute("SELECT * FROM claims ORDER BY doc_id, position"):
-            doc_id, _, text, section, roles, claim_type, start, end, paragraph = row
-            claims.setdefault(doc_id, []).append(Claim(text, tuple(json.loads(section)), tuple(json.loads(roles)),
-                                                       claim_type, start, end, paragraph))
-        for row in self.db.execute("SELECT * FROM documents ORDER BY source_path"):
-            (doc_id, _, source_path, fmt, title, text, url, published, encoding, script, chars_raw, first, last,
-             removed, _sig) = row
-            yield Document(source_path, fmt, source_url=url, encoding=encoding, chars_raw=chars_raw, title=title,
-                           published=published, removed=tuple(Removal(*r) for r in json.loads(removed)),
-                           script=script, text=text, claims=tuple(claims.get(doc_id, ())), doc_id=doc_id,
-                           first_seen=first, last_seen=last)
+    def documents(self, claims: bool = True, text: bool = True) -> Iterator[Document]:
+        """Every page in the corpus in path order; without claims (to write the pages) or without text
+        and removals (to merge the claims), so only what is needed is held in memory."""
+        by_doc: dict[str, list[Claim]] = {}
+        if claims:
+            for row in self.db.execute("SELECT * FROM claims ORDER BY doc_id, position"):
+                doc_id, _, claim_text, section, roles, claim_type, start, end, paragraph = row
+                by_doc.setdefault(doc_id, []).append(Claim(claim_text, tuple(json.loads(section)),
+                                                           tuple(json.loads(roles)), claim_type, start, end,
+                                                           paragraph))
+        columns = "*" if text else ("doc_id, input_path, source_path, format, title, '' AS text, source_url, "
+                                    "published, encoding, script, chars_raw, first_seen, last_seen, '[]' AS removed, "
+                                    "NULL AS sig")
+        for row in self.db.execute(f"SELECT {columns} FROM documents ORDER BY source_path"):
+            yield _document(row, tuple(by_doc.pop(row[0], ())))
 
     def doc_sigs(self) -> dict[str, bytes]:
         return dict(self.db.execute("SELECT doc_id, sig FROM documents WHERE sig IS NOT NULL"))
@@ -174,12 +201,20 @@ class State:
         return {key: KeyRecord(cid, first, last, sig)
                 for key, cid, first, last, sig in self.db.execute("SELECT * FROM keys")}
 
-    def save_dedup(self, keys: dict[str, KeyRecord], doc_sigs: dict[str, bytes]) -> None:
-        """Claim ids, first/last seen and signatures of every key; signatures of every page."""
+    def unsigned_pages(self) -> Iterator[tuple[str, str]]:
+        """(doc_id, text) of pages without a signature (after the MinHash settings changed)."""
+        ids = [r[0] for r in self.db.execute("SELECT doc_id FROM documents WHERE sig IS NULL")]
+        for doc_id in ids:
+            yield doc_id, self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+
+    def set_page_sig(self, doc_id: str, sig: bytes) -> None:
+        self.db.execute("UPDATE documents SET sig = ? WHERE doc_id = ?", (sig, doc_id))
+
+    def save_keys(self, keys: dict[str, KeyRecord]) -> None:
+        """Claim id, first/last seen and signature of every key."""
         self.db.execute("DELETE FROM keys")
         self.db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?)",
                             [(k, r.claim_id, r.first_seen, r.last_seen, r.sig) for k, r in keys.items()])
-        self.db.executemany("UPDATE documents SET sig = ? WHERE doc_id = ?", [(s, d) for d, s in doc_sigs.items()])
 
     # --- templates --------------------------------------------------------------------------------
 
@@ -191,6 +226,14 @@ class State:
     def save_templates(self, rows: list[dict[str, Any]]) -> None:
         self.db.execute("DELETE FROM templates")
         self.db.executemany("INSERT INTO templates VALUES (:site, :kind, :key, :pages, :text, :template)", rows)
+
+
+def _document(row: tuple[Any, ...], claims: tuple[Claim, ...]) -> Document:
+    (doc_id, _, source_path, fmt, title, text, url, published, encoding, script, chars_raw, first, last,
+     removed, _sig) = row
+    return Document(source_path, fmt, source_url=url, encoding=encoding, chars_raw=chars_raw, title=title,
+                    published=published, removed=tuple(Removal(*r) for r in json.loads(removed)), script=script,
+                    text=text, claims=claims, doc_id=doc_id, first_seen=first, last_seen=last)
 
 
 def open_copy(previous: Path | None, target: Path) -> State:

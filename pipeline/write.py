@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 from .config import WriteConfig
 from .dedup import Corpus
 from .faults import checkpoint
+from .model import Document
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +62,31 @@ SECTION_SEP = " > "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def tables(corpus: Corpus, roles: list[dict[str, Any]]) -> dict[str, pa.Table]:
-    """The contract's tables, built from the merged corpus."""
-    docs = [{
-        "doc_id": d.doc_id, "source_path": d.source_path, "title": d.title, "text": d.text,
-        "duplicate_of": corpus.duplicate_of.get(d.doc_id), "source_url": d.source_url, "site": d.site,
-        "published": d.published, "format": d.format, "encoding": d.encoding, "script": d.script,
-        "chars_raw": d.chars_raw, "chars_kept": len(d.text), "first_seen": d.first_seen, "last_seen": d.last_seen,
-    } for d in corpus.documents]
+Batches = Callable[[], Iterator[pa.RecordBatch]]  # a table written as it is read, never whole in memory
+BATCH_ROWS = 2000
+
+
+def tables(corpus: Corpus, roles: list[dict[str, Any]],
+           pages: Callable[[], Iterable[Document]] | None = None) -> dict[str, pa.Table | Batches]:
+    """The contract's tables. The pages (documents and removals) are streamed from `pages` when
+    given (the state), else taken from the corpus; the claims are built from the clusters."""
+    source = pages or (lambda: corpus.documents)
+
+    def documents() -> Iterator[dict[str, Any]]:
+        for d in source():
+            yield {
+                "doc_id": d.doc_id, "source_path": d.source_path, "title": d.title, "text": d.text,
+                "duplicate_of": corpus.duplicate_of.get(d.doc_id), "source_url": d.source_url, "site": d.site,
+                "published": d.published, "format": d.format, "encoding": d.encoding, "script": d.script,
+                "chars_raw": d.chars_raw, "chars_kept": len(d.text), "first_seen": d.first_seen,
+                "last_seen": d.last_seen,
+            }
+
+    def removed() -> Iterator[dict[str, Any]]:
+        for d in source():
+            for r in d.removed:
+                yield {"doc_id": d.doc_id, "stage": r.stage, "rule": r.rule, "text": r.text, "line": r.line}
+
     claims = [{
         "claim_id": c.claim_id, "text": c.text, "roles": list(c.roles), "claim_type": c.claim_type,
         "support": len(c.doc_ids), "doc_ids": list(c.doc_ids), "section": SECTION_SEP.join(c.section),
@@ -76,16 +95,31 @@ def tables(corpus: Corpus, roles: list[dict[str, Any]]) -> dict[str, pa.Table]:
     occurrences = [{
         "claim_id": c.claim_id, "doc_id": doc_id, "position": pos, "char_start": start, "char_end": end, "text": text,
     } for c in corpus.clusters for doc_id, pos, start, end, text in c.occurrences]
-    removed = [{"doc_id": d.doc_id, "stage": r.stage, "rule": r.rule, "text": r.text, "line": r.line}
-               for d in corpus.documents for r in d.removed]
     counts: dict[str, int] = {}
     for c in corpus.clusters:
         for role in c.roles:
             counts[role] = counts.get(role, 0) + 1
     role_rows = [{**r, "claims": counts.get(r["role_id"], 0)} for r in roles]
-    rows = {"documents": docs, "claims": claims, "claim_occurrences": occurrences, "removed": removed,
-            "roles": role_rows}
-    return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]) for name in SCHEMAS}
+    return {
+        "documents": _batched(documents, SCHEMAS["documents"]),
+        "claims": pa.Table.from_pylist(claims, schema=SCHEMAS["claims"]),
+        "claim_occurrences": pa.Table.from_pylist(occurrences, schema=SCHEMAS["claim_occurrences"]),
+        "removed": _batched(removed, SCHEMAS["removed"]),
+        "roles": pa.Table.from_pylist(role_rows, schema=SCHEMAS["roles"]),
+    }
+
+
+def _batched(rows: Callable[[], Iterable[dict[str, Any]]], schema: pa.Schema) -> Batches:
+    def batches() -> Iterator[pa.RecordBatch]:
+        chunk: list[dict[str, Any]] = []
+        for row in rows():
+            chunk.append(row)
+            if len(chunk) == BATCH_ROWS:
+                yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+                chunk = []
+        if chunk:
+            yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+    return batches
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -124,19 +158,29 @@ def _fsync(path: Path) -> None:
 MANIFEST = "manifest.json"
 
 
-def write_folder(folder: Path, built: dict[str, pa.Table], manifest: dict[str, Any], cfg: WriteConfig) -> None:
+def write_folder(folder: Path, built: dict[str, pa.Table | Batches], manifest: dict[str, Any],
+                 cfg: WriteConfig) -> None:
     """Write every corpus file into the staging folder, the manifest last, each synced to disk."""
     files: dict[str, dict[str, Any]] = {}
     compression = None if cfg.compression == "none" else cfg.compression
     for name, table in built.items():
         path = folder / f"{name}.parquet"
-        pq.write_table(table, path, compression=compression)
-        files[path.name] = {"rows": table.num_rows}
+        if isinstance(table, pa.Table):
+            pq.write_table(table, path, compression=compression)
+            rows = table.num_rows
+        else:
+            rows = 0
+            with pq.ParquetWriter(path, SCHEMAS[name], compression=compression) as writer:
+                for batch in table():
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+        files[path.name] = {"rows": rows}
         checkpoint("write")
-    if cfg.csv:
+    claims = built["claims"]
+    if cfg.csv and isinstance(claims, pa.Table):
         path = folder / "claims.csv"
-        write_claims_csv(built["claims"], path)
-        files[path.name] = {"rows": built["claims"].num_rows}
+        write_claims_csv(claims, path)
+        files[path.name] = {"rows": claims.num_rows}
     for name, info in files.items():
         _fsync(folder / name)
         info["sha256"] = sha256_file(folder / name)
