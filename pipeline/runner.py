@@ -7,6 +7,8 @@ counted and recorded; a stage that crashes on one document fails that document o
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
 import hashlib
 import itertools
@@ -14,10 +16,12 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -98,16 +102,19 @@ StageCounts = dict[str, list[int]]  # stage -> [docs in, docs out, claims out]
 
 @dataclass(frozen=True, slots=True)
 class Processed:
-    """One document after the stages: the slim document, or the Drop and the stage that made it."""
+    """One document after the stages: the slim document (with what the corpus steps need of it,
+    worked out here so the parallel workers do it: its line keys and its signature), or the Drop."""
 
     source_path: str
     doc_id: str
     result: Document | Drop
     stage: str
     counts: StageCounts
+    keys: tuple[str | None, ...] = ()
+    sig: bytes = b""
 
 
-def process(doc: Document, stages: list[tuple[str, Stage]]) -> Processed:
+def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Processed:
     """Run one document through the stages, catching a crash as that document's failure."""
     counts: StageCounts = {}
     current: Document | Drop = doc
@@ -125,35 +132,65 @@ def process(doc: Document, stages: list[tuple[str, Stage]]) -> Processed:
         current = result
     assert isinstance(current, Document)
     slim = replace(current, raw=b"", content="")  # the corpus needs neither; keep memory small
-    return Processed(doc.source_path, doc.doc_id, slim, name, counts)
+    return Processed(doc.source_path, doc.doc_id, slim, name, counts, templates.keys_of(slim, cfg.templates),
+                     dedup.page_signature(slim.text, cfg.dedup))
 
 
-_WORKER_STAGES: list[tuple[str, Stage]] = []
+_WORKER: list[tuple[Config, list[tuple[str, Stage]]]] = []
 
 
-def _init_worker(cfg: Config, lock_fd: int | None) -> None:
+def _init_worker(cfg: Config, lock_fd: int | None, parent: int) -> None:
+    _die_with(parent)
     if lock_fd is not None:
-        os.close(lock_fd)  # a worker outliving a killed run must not keep the output folder locked
-    _WORKER_STAGES[:] = build_stages(cfg)
+        os.close(lock_fd)  # a worker must never keep the output folder locked
+    _WORKER[:] = [(cfg, build_stages(cfg))]
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when the run dies (Linux): a `kill -9` leaves no orphans."""
+    libc_name = ctypes.util.find_library("c")
+    prctl = getattr(ctypes.CDLL(libc_name), "prctl", None) if libc_name else None
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _process_in_worker(doc: Document) -> Processed:
-    return process(doc, _WORKER_STAGES)
+    cfg, stages = _WORKER[0]
+    return process(doc, stages, cfg)
+
+
+IN_FLIGHT_PER_WORKER = 8  # documents queued per worker: enough to keep it busy, few enough to bound memory
 
 
 def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stage]],
              workers: int, lock_fd: int | None = None) -> Iterator[Processed]:
-    """Processed documents in input order; parallel over `workers` processes when more than one."""
+    """Processed documents in input order; parallel over `workers` processes when more than one.
+
+    At most a few documents per worker are read ahead, so memory does not grow with the input.
+    """
     if workers <= 1:
         for doc in docs:
-            yield process(doc, stages)
+            yield process(doc, stages, cfg)
         return
     pending = iter(docs)
     first = next(pending, None)
     if first is None:  # a night with nothing new starts no workers
         return
-    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (cfg, lock_fd)) as pool:
-        yield from pool.imap(_process_in_worker, itertools.chain((first,), pending), chunksize=2)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(cfg, lock_fd, os.getpid())) as pool:
+        in_flight: deque[Future[Processed]] = deque()
+        for doc in itertools.chain((first,), pending):
+            in_flight.append(pool.submit(_process_in_worker, doc))
+            if len(in_flight) >= workers * IN_FLIGHT_PER_WORKER:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
 
 
 @contextmanager
@@ -328,10 +365,9 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             seen_ids[res.doc_id] = res.source_path
             input_path = _input_of(res.source_path)
             doc = replace(res, first_seen=reset_input(input_path).get(res.doc_id, run_time), last_seen=run_time)
-            keys = templates.keys_of(doc, cfg.templates)
-            learned.learn(doc, keys)
+            learned.learn(doc, p.keys)
             removed_by_rule.update(r.rule for r in doc.removed)
-            db.add_document(input_path, doc, dedup.page_signature(doc.text, cfg.dedup), keys)
+            db.add_document(input_path, doc, p.sig, p.keys)
             events.append(Outcome(p.source_path, "ingested", doc_id=res.doc_id))
         if "#" not in p.source_path:
             bar.update(1)
