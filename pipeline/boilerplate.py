@@ -81,6 +81,7 @@ class RulePack:
     blocks: tuple[BlockRule, ...]
     containers: tuple[ContainerRule, ...] = ()
     listings: tuple[ListingRule, ...] = ()
+    container_tags: re.Pattern[str] | None = None  # any container rule's tag, to skip the rest fast
 
 
 def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
@@ -137,7 +138,9 @@ def load_rules(path: Path) -> RulePack:
     for entry in data.get("listing", []):
         rid = rule_id(entry)
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
-    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks), tuple(containers), tuple(listings))
+    tags = "|".join(f"(?:{c.tag.pattern})" for c in containers if c.tag is not None)
+    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks), tuple(containers), tuple(listings),
+                    re.compile(tags) if tags else None)
 
 
 def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:

@@ -20,13 +20,11 @@ encoding="...">…</text>`; the wrapper's attributes are metadata, not content.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-import lxml.html
 from bs4 import BeautifulSoup
 from lxml import etree
 
@@ -106,10 +104,12 @@ def to_lines(text: str) -> tuple[str, ...]:
 
 def parse(markup: str) -> etree._Element | None:
     """lxml tree of the page, or None when libxml2 gives up on it (no document, nesting too deep)."""
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
-    try:
-        root = lxml.html.document_fromstring(SCRIPTS.sub("", markup).encode("utf-8", "replace"), parser=parser)
+    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
+    try:  # plain lxml elements: lxml.html's element classes cost a lookup on every node touched
+        root = etree.fromstring(SCRIPTS.sub("", markup).encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, ValueError):
+        return None
+    if root is None:
         return None
     if any(e.level == etree.ErrorLevels.FATAL for e in parser.error_log):
         return None  # libxml2 stopped part-way (it caps nesting at 2048): its tree is missing text
@@ -121,22 +121,35 @@ def _flat(text: str) -> str:
 
 
 def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+    return el.tag if isinstance(el.tag, str) else ""  # libxml2's HTML parser gives lower-case names
 
 
-@functools.cache
-def _tag_may_match(rules: tuple[ContainerRule, ...], tag: str) -> bool:
-    return any(rule.tag is not None and rule.tag.fullmatch(tag) for rule in rules)
+def _text(el: etree._Element) -> str:
+    return "".join(el.itertext())
 
 
-def _rule_for(el: etree._Element, rules: tuple[ContainerRule, ...]) -> ContainerRule | None:
+def _drop(el: etree._Element) -> None:
+    """Remove an element but keep the text that follows it (its tail)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _rule_for(el: etree._Element, pack: RulePack) -> ContainerRule | None:
     """The first container rule the element matches by tag, an id/class token, or inline style."""
     tag = _tag(el)
     ident, cls, style = el.get("id"), el.get("class"), el.get("style") or ""
-    if not (ident or cls or style or _tag_may_match(rules, tag)):
+    if not (ident or cls or style or (pack.container_tags is not None and pack.container_tags.fullmatch(tag))):
         return None  # most elements: a bare <p>, <span>, <td>
     tokens = f"{ident or ''} {cls or ''}".lower().split()
-    for rule in rules:
+    for rule in pack.containers:
         if ((rule.tag is not None and rule.tag.fullmatch(tag))
                 or (rule.attr is not None and any(rule.attr.search(t) for t in tokens))
                 or (rule.style is not None and style and rule.style.search(style))):
@@ -148,7 +161,7 @@ def drop_invisible(root: etree._Element) -> None:
     """Remove what a browser never shows as text: scripts, styles, form controls, media."""
     for el in [e for e in root.iter() if _tag(e) in INVISIBLE or not isinstance(e.tag, str)]:
         if el.getparent() is not None:
-            el.drop_tree()
+            _drop(el)
 
 
 def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]:
@@ -157,13 +170,13 @@ def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]
     A container holding more than its rule's `max_share` of the page's text is a layout wrapper
     that happens to carry a furniture-like class (`has-sidebar`), not furniture: it stays.
     """
-    total = len(WORD.findall(root.text_content())) or 1
+    total = len(WORD.findall(_text(root))) or 1
     marked: dict[etree._Element, str] = {}
     stack = list(reversed(root))
     while stack:  # depth-first, not descending into what is already marked
         el = stack.pop()
-        rule = None if _tag(el) == "body" else _rule_for(el, pack.containers)
-        if rule is not None and len(WORD.findall(el.text_content())) <= rule.max_share * total:
+        rule = None if _tag(el) == "body" else _rule_for(el, pack)
+        if rule is not None and len(WORD.findall(_text(el))) <= rule.max_share * total:
             marked[el] = rule.id
             continue
         stack.extend(reversed(el))
@@ -261,7 +274,7 @@ def title_of(root: etree._Element) -> str | None:
     el = root.find(".//title")
     if el is None:
         el = root.find(".//h1")
-    return (_flat(el.text_content()) or None) if el is not None else None
+    return (_flat(_text(el)) or None) if el is not None else None
 
 
 def published_of(root: etree._Element) -> str | None:

@@ -178,12 +178,17 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
     types = load_types(config.data_file(cfg.claim_types))
 
     def tag(doc: Document) -> tuple[Claim, ...]:
-        """Each claim with roles and type; a sentence without a role word takes its paragraph's subject
-        (the roles of the sentence before it in the same paragraph that had one), else its heading's."""
+        """Each claim that is about a role, with its roles; a sentence without a role word takes its
+        paragraph's subject (the roles of the sentence before it in the same paragraph that had
+        one), else its heading's."""
+        headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}
         out = []
         for claim in doc.claims:
-            heading = next((found for h in reversed(claim.section) if (found := lexicon.find(h))), ())
+            heading = headings.get(claim.section)
+            if heading is None:
+                heading = headings[claim.section] = next(
+                    (found for h in reversed(claim.section) if (found := lexicon.find(h))), ())
             own = lexicon.find(claim.text)
             if own:
                 roles = resolve(own, bool(lexicon.find(claim.text, strong=True)), heading, lexicon)
@@ -191,15 +196,17 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                     subject[claim.paragraph] = roles
             else:
                 roles = subject.get(claim.paragraph) or heading
-            out.append(replace(claim, roles=roles, claim_type=classify(claim.text, claim.section, types, lexicon)))
+            if roles:
+                out.append(replace(claim, roles=roles))
         return tuple(out)
 
     def roles(doc: Document) -> Document | Drop:
-        tagged = tuple(c for c in tag(doc) if c.roles)
+        tagged = tag(doc)
         removed = tuple(r for r in doc.removed if r.stage != "roles")  # idempotent when run again
         if tagged and not on_topic(doc, tagged, lexicon, cfg):
             removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
             tagged = ()
-        return replace(doc, claims=tagged, removed=removed)
+        typed = tuple(replace(c, claim_type=classify(c.text, c.section, types, lexicon)) for c in tagged)
+        return replace(doc, claims=typed, removed=removed)
 
     return roles

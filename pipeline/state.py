@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS documents (
     chars_raw INTEGER NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, removed TEXT NOT NULL,
     sig BLOB);
 CREATE INDEX IF NOT EXISTS documents_by_input ON documents (input_path);
+CREATE INDEX IF NOT EXISTS documents_by_path ON documents (source_path);
 CREATE TABLE IF NOT EXISTS claims (
     doc_id TEXT NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL, section TEXT NOT NULL,
     roles TEXT NOT NULL, claim_type TEXT NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,

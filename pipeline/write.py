@@ -64,6 +64,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Batches = Callable[[], Iterator[pa.RecordBatch]]  # a table written as it is read, never whole in memory
 BATCH_ROWS = 2000
+BATCH_CHARS = 4_000_000  # a batch of page texts is flushed at this size: memory stays flat whatever the pages
 
 
 def tables(corpus: Corpus, roles: list[dict[str, Any]],
@@ -112,11 +113,13 @@ def tables(corpus: Corpus, roles: list[dict[str, Any]],
 def _batched(rows: Callable[[], Iterable[dict[str, Any]]], schema: pa.Schema) -> Batches:
     def batches() -> Iterator[pa.RecordBatch]:
         chunk: list[dict[str, Any]] = []
+        chars = 0
         for row in rows():
             chunk.append(row)
-            if len(chunk) == BATCH_ROWS:
+            chars += len(row.get("text") or "")
+            if len(chunk) == BATCH_ROWS or chars >= BATCH_CHARS:
                 yield pa.RecordBatch.from_pylist(chunk, schema=schema)
-                chunk = []
+                chunk, chars = [], 0
         if chunk:
             yield pa.RecordBatch.from_pylist(chunk, schema=schema)
     return batches
