@@ -372,15 +372,17 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         if "#" not in p.source_path:
             bar.update(1)
     bar.close()
-    for path in skipped:  # the reader ran in the pool's feeder thread; the state is read here
-        events.extend(Outcome(e.path, "unchanged" if e.outcome == "ingested" else e.outcome, e.reason, e.stage,
-                              e.doc_id) for e in db.events_of(path))
+    by_input: dict[str, list[state.Event]] = {}
+    for e in events:
+        by_input.setdefault(_input_of(e.path), []).append(
+            state.Event(_input_of(e.path), e.path, e.outcome, e.reason, e.stage, e.doc_id))
     for input_path, digest in digests.items():
         reset_input(input_path)  # an input whose pages all failed still replaces what it gave before
         first = reset[input_path][0]
-        mine = [state.Event(input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id)
-                for e in events if _input_of(e.path) == input_path]
-        db.record_input(input_path, digest, first or run_time, run_time, mine)
+        db.record_input(input_path, digest, first or run_time, run_time, by_input.get(input_path, []))
+    for path in skipped:  # unchanged inputs: what they gave before, as the state remembers it
+        events.extend(Outcome(e.path, "unchanged" if e.outcome == "ingested" else e.outcome, e.reason, e.stage,
+                              e.doc_id) for e in db.events_of(path))
     if seen_ids:
         removed_by_rule.update(remove_templates(db, learned, cfg, stages))
         db.save_templates(learned.rows(cfg.templates))
@@ -402,6 +404,18 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                            "outputs": before["outputs"]}
         return result, None
 
+    corpus, built = _merge(db, cfg, lexicon, run_time)
+    corpus_counts = {
+        "documents": len(corpus.documents), "duplicate_documents": len(corpus.duplicate_of),
+        "claims": len(corpus.clusters), "claim_occurrences": sum(len(c.occurrences) for c in corpus.clusters),
+    }
+    result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events]}
+    return result, built
+
+
+def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon, run_time: str
+           ) -> tuple[dedup.Corpus, dict[str, pa.Table | write.Batches]]:
+    """Every page's claims merged (dedup) and the tables to write, the pages streamed from the state."""
     checkpoint("dedup")
     for doc_id, text in db.unsigned_pages():  # after a change of MinHash settings
         db.set_page_sig(doc_id, dedup.page_signature(text, cfg.dedup))
@@ -409,12 +423,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     db.save_keys(corpus.keys)
     role_rows = [{"role_id": r.id, "name": r.name, "aliases": list(r.aliases), "lexicon_version": lexicon.version}
                  for r in lexicon.roles]
-    corpus_counts = {
-        "documents": len(corpus.documents), "duplicate_documents": len(corpus.duplicate_of),
-        "claims": len(corpus.clusters), "claim_occurrences": sum(len(c.occurrences) for c in corpus.clusters),
-    }
-    result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events]}
-    return result, write.tables(corpus, role_rows, lambda: db.documents(claims=False))
+    return corpus, write.tables(corpus, role_rows, lambda: db.documents(claims=False))
 
 
 CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -183,12 +184,14 @@ class State:
         """Every page in the corpus in path order; without claims (to write the pages) or without text
         and removals (to merge the claims), so only what is needed is held in memory."""
         by_doc: dict[str, list[Claim]] = {}
+        shared: dict[str, tuple[str, ...]] = {}  # a section or role list is held once, not per claim
         if claims:
             for row in self.db.execute("SELECT * FROM claims ORDER BY doc_id, position"):
                 doc_id, _, claim_text, section, roles, claim_type, start, end, paragraph = row
-                by_doc.setdefault(doc_id, []).append(Claim(claim_text, tuple(json.loads(section)),
-                                                           tuple(json.loads(roles)), claim_type, start, end,
-                                                           paragraph))
+                sections = shared.get(section) or shared.setdefault(section, tuple(json.loads(section)))
+                role_ids = shared.get(roles) or shared.setdefault(roles, tuple(json.loads(roles)))
+                by_doc.setdefault(doc_id, []).append(Claim(claim_text, sections, role_ids, sys.intern(claim_type),
+                                                           start, end, paragraph))
         columns = "*" if text else ("doc_id, input_path, source_path, format, title, '' AS text, source_url, "
                                     "published, encoding, script, chars_raw, first_seen, last_seen, '[]' AS removed, "
                                     "NULL AS sig")

@@ -93,9 +93,11 @@ def tables(corpus: Corpus, roles: list[dict[str, Any]],
         "support": len(c.doc_ids), "doc_ids": list(c.doc_ids), "section": SECTION_SEP.join(c.section),
         "first_seen": c.first_seen, "last_seen": c.last_seen,
     } for c in corpus.clusters]
-    occurrences = [{
-        "claim_id": c.claim_id, "doc_id": doc_id, "position": pos, "char_start": start, "char_end": end, "text": text,
-    } for c in corpus.clusters for doc_id, pos, start, end, text in c.occurrences]
+    columns: dict[str, list[Any]] = {name: [] for name in SCHEMAS["claim_occurrences"].names}
+    for c in corpus.clusters:  # by column: one row per place a claim was seen adds up on a large corpus
+        for doc_id, pos, start, end, text in c.occurrences:
+            for name, value in zip(columns, (c.claim_id, doc_id, pos, start, end, text), strict=True):
+                columns[name].append(value)
     counts: dict[str, int] = {}
     for c in corpus.clusters:
         for role in c.roles:
@@ -104,7 +106,7 @@ def tables(corpus: Corpus, roles: list[dict[str, Any]],
     return {
         "documents": _batched(documents, SCHEMAS["documents"]),
         "claims": pa.Table.from_pylist(claims, schema=SCHEMAS["claims"]),
-        "claim_occurrences": pa.Table.from_pylist(occurrences, schema=SCHEMAS["claim_occurrences"]),
+        "claim_occurrences": pa.Table.from_pydict(columns, schema=SCHEMAS["claim_occurrences"]),
         "removed": _batched(removed, SCHEMAS["removed"]),
         "roles": pa.Table.from_pylist(role_rows, schema=SCHEMAS["roles"]),
     }
