@@ -44,6 +44,9 @@ def build_parser() -> Parser:
     ing.add_argument("--config", type=Path, help="config file (default: config.toml at the project root)")
     ing.add_argument("--workers", type=positive_int, default=runner.default_workers(),
                      help="worker processes (default: all cores)")
+    ing.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run the per-page work on a Dask cluster: a scheduler address (tcp://host:8786), or "
+                          "'local' for a local cluster of --workers processes")
     ing.add_argument("--full", action="store_true",
                      help="rebuild from RAW_DIR alone, forgetting what earlier runs learned")
     ing.add_argument("--dry-run", action="store_true", help="process everything, write nothing")
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: not a folder: {args.raw_dir}", file=sys.stderr)
             return EXIT_USAGE
         result = runner.ingest(args.raw_dir, args.out, cfg, workers=args.workers, dry_run=args.dry_run,
-                               progress=sys.stderr.isatty() and not quiet, full=args.full)
+                               progress=sys.stderr.isatty() and not quiet, full=args.full, scheduler=args.scheduler)
     except (ConfigError, StateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -35,6 +35,7 @@ from . import __version__, boilerplate, decode, dedup, extract, normalise, read,
 from .config import Config
 from .faults import checkpoint
 from .model import Document, Drop, Stage
+from .text import canonical
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class Processed:
     counts: StageCounts
     keys: tuple[str | None, ...] = ()
     sig: bytes = b""
+    claim_sigs: dict[str, bytes] = field(default_factory=dict)  # claim key -> its MinHash signature
 
 
 def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Processed:
@@ -132,8 +134,11 @@ def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Proc
         current = result
     assert isinstance(current, Document)
     slim = replace(current, raw=b"", content="")  # the corpus needs neither; keep memory small
+    claim_keys = sorted({canonical(c.text) for c in slim.claims})
     return Processed(doc.source_path, doc.doc_id, slim, name, counts, templates.keys_of(slim, cfg.templates),
-                     dedup.page_signature(slim.text, cfg.dedup))
+                     dedup.page_signature(slim.text, cfg.dedup),
+                     dict(zip(claim_keys, dedup.signatures(claim_keys, cfg.dedup.shingle, cfg.dedup.num_perm),
+                              strict=True)))
 
 
 _WORKER: list[tuple[Config, list[tuple[str, Stage]]]] = []
@@ -256,7 +261,7 @@ def _input_of(path: str) -> str:
 
 
 def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: bool = False,
-           progress: bool = False, full: bool = False) -> RunResult:
+           progress: bool = False, full: bool = False, scheduler: str | None = None) -> RunResult:
     """One nightly run: the inputs under raw_dir that are new or changed into the corpus at `out`.
 
     Everything happens in a staging folder that holds a working copy of the state; the corpus and
@@ -274,13 +279,14 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
             previous = out / state.FILE
             with state.open_copy(previous if previous.is_file() and not full else None, folder / state.FILE) as db:
                 result, built = _run(raw_dir, out, folder, db, cfg, stages, lexicon, workers, progress, run_time,
-                                     lock_fd)
+                                     lock_fd, scheduler)
                 result.manifest = {
                     "run_id": run_id, "started": run_time,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "seconds": round(time.monotonic() - t0, 3), "pipeline_version": __version__,
                     "config_version": config_version(cfg), "roles_version": lexicon.version,
                     "config": cfg.as_dict(), "raw_dir": str(raw_dir), "workers": workers, "full": full,
+                    "scheduler": scheduler,
                     **result.manifest,
                 }
                 if dry_run:
@@ -298,8 +304,8 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
 
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
-         lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str, lock_fd: int
-         ) -> tuple[RunResult, dict[str, pa.Table | write.Batches] | None]:
+         lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str, lock_fd: int,
+         scheduler: str | None = None) -> tuple[RunResult, dict[str, pa.Table | write.Batches] | None]:
     """Read, process and merge; the tables to write, or None when nothing changed (the previous
     corpus files are then linked into the staging folder)."""
     meta = db.meta()
@@ -345,7 +351,13 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         return reset[input_path][1]
 
     bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    for p in _results(documents(), cfg, stages, workers, lock_fd):  # each page into the state as it comes
+    if scheduler is None:
+        processed = _results(documents(), cfg, stages, workers, lock_fd)
+    else:
+        from . import cluster  # Dask is needed only for this executor
+
+        processed = cluster.results(documents(), cfg, workers, scheduler)
+    for p in processed:  # each page into the state as it comes
         checkpoint("read")
         res = p.result
         for name, (n_in, n_out, n_claims) in p.counts.items():
@@ -368,6 +380,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             learned.learn(doc, p.keys)
             removed_by_rule.update(r.rule for r in doc.removed)
             db.add_document(input_path, doc, p.sig, p.keys)
+            db.add_key_sigs(p.claim_sigs, doc.first_seen, run_time)
             events.append(Outcome(p.source_path, "ingested", doc_id=res.doc_id))
         if "#" not in p.source_path:
             bar.update(1)

@@ -153,6 +153,12 @@ class State:
         self.db.execute("INSERT INTO pending VALUES (?, ?, ?)",
                         (doc.doc_id, json.dumps(doc.lines, ensure_ascii=False), json.dumps(keys)))
 
+    def add_key_sigs(self, sigs: dict[str, bytes], first_seen: str, last_seen: str) -> None:
+        """Signatures of claim keys, made by the workers (a key already known keeps its record)."""
+        self.db.executemany(
+            "INSERT INTO keys VALUES (?, NULL, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET sig = COALESCE(keys.sig, "
+            "excluded.sig)", [(key, first_seen, last_seen, sig) for key, sig in sigs.items()])
+
     def pending(self) -> Iterator[tuple[Document, tuple[str | None, ...]]]:
         """Tonight's pages with their lines and line keys, for the template pass."""
         ids = [r[0] for r in self.db.execute(

@@ -1,0 +1,53 @@
+"""Scale-out: the per-page work on a Dask cluster (`ingest --scheduler ADDRESS`, or `local`).
+
+Why Dask (distributed): it is pure Python and pip-installable, runs the same code on a laptop
+(`LocalCluster`), on a batch system (dask-jobqueue) or on Kubernetes, and gives per-task futures,
+so the driver keeps only a few pages per worker in flight, as the local executor does. Ray would
+work too but brings its own object store and a much larger install for what is a map over pages.
+
+What runs on the cluster is what costs: every per-page stage (decode ... roles) and the MinHash
+signatures of each page and of each claim key. The driver keeps what must see the whole corpus:
+the state, the template counts, LSH banding and union-find over the compact signatures, and the
+write. Results come back in input order, so the corpus is the same row for row as a local run.
+Workers must see the same config and rule files (a shared file system or the same image).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+from .config import Config
+from .model import Document, Stage
+from .runner import IN_FLIGHT_PER_WORKER, Processed, build_stages, config_version, process
+
+_STAGES: dict[str, list[tuple[str, Stage]]] = {}  # per worker process: built once per configuration
+
+
+def _process(doc: Document, cfg: Config) -> Processed:
+    stages = _STAGES.get(key := config_version(cfg))
+    if stages is None:
+        stages = _STAGES[key] = build_stages(cfg)
+    return process(doc, stages, cfg)
+
+
+def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str) -> Iterator[Processed]:
+    """Processed pages in input order, computed on the cluster at `scheduler` ("local": a local
+    cluster of `workers` single-threaded processes, started and stopped here)."""
+    from dask.distributed import Client, LocalCluster  # optional: only this executor needs it
+
+    cluster = (LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+               if scheduler == "local" else None)
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            slots = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
+            in_flight: deque = deque()
+            for doc in docs:
+                in_flight.append(client.submit(_process, doc, cfg, pure=False))
+                if len(in_flight) >= slots:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
+    finally:
+        if cluster is not None:
+            cluster.close()
