@@ -343,7 +343,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     removed_by_rule: Counter[str] = Counter()
     seen_ids: dict[str, str] = {}
     reset: dict[str, tuple[str | None, dict[str, str]]] = {}  # input -> its first seen, its pages' first seen
-    learned = templates.from_rows(db.template_rows())
+    learned: templates.Templates | None = None  # read from the state when the first new page comes
 
     def reset_input(input_path: str) -> dict[str, str]:
         if input_path not in reset:
@@ -377,6 +377,8 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             seen_ids[res.doc_id] = res.source_path
             input_path = _input_of(res.source_path)
             doc = replace(res, first_seen=reset_input(input_path).get(res.doc_id, run_time), last_seen=run_time)
+            if learned is None:
+                learned = templates.from_rows(db.template_rows())
             learned.learn(doc, p.keys)
             removed_by_rule.update(r.rule for r in doc.removed)
             db.add_document(input_path, doc, p.sig, p.keys)
@@ -396,7 +398,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     for path in skipped:  # unchanged inputs: what they gave before, as the state remembers it
         events.extend(Outcome(e.path, "unchanged" if e.outcome == "ingested" else e.outcome, e.reason, e.stage,
                               e.doc_id) for e in db.events_of(path))
-    if seen_ids:
+    if learned is not None:
         removed_by_rule.update(remove_templates(db, learned, cfg, stages))
         db.save_templates(learned.rows(cfg.templates))
 
