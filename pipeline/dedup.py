@@ -71,7 +71,6 @@ class Corpus:
     duplicate_of: dict[str, str]
     clusters: list[Cluster]
     keys: dict[str, KeyRecord] = field(default_factory=dict)  # with ids and signatures, for the state
-    doc_sigs: dict[str, bytes] = field(default_factory=dict)
 
 
 def claim_id(key: str) -> str:
@@ -196,8 +195,8 @@ def merge(documents: list[Document], cfg: DedupConfig, keys: dict[str, KeyRecord
           doc_sigs: dict[str, bytes] | None = None, run_time: str = "") -> Corpus:
     """The corpus: pages with their duplicates marked, claims clustered with stable ids.
 
-    `keys` and `doc_sigs` are what the state remembers (updated in place and returned in the corpus);
-    without them every key is new.
+    `keys` (claim ids, first/last seen, signatures) and `doc_sigs` are what the state remembers;
+    `keys` is updated in place and returned in the corpus. Without them every key is new.
     """
     keys = {} if keys is None else keys
     doc_sigs = {} if doc_sigs is None else doc_sigs
@@ -239,7 +238,7 @@ def merge(documents: list[Document], cfg: DedupConfig, keys: dict[str, KeyRecord
     for occ in occurrences:
         by_root.setdefault(root_of[occ.key], []).append(occ)
     clusters = _clusters(list(by_root.values()), docs, keys)
-    return Corpus(docs, _duplicates(docs, doc_sigs, cfg), clusters, keys, doc_sigs)
+    return Corpus(docs, _duplicates(docs, doc_sigs, cfg), clusters, keys)
 
 
 def _clusters(groups: list[list[_Occurrence]], docs: list[Document], keys: dict[str, KeyRecord]) -> list[Cluster]:
