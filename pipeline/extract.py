@@ -128,20 +128,6 @@ def _text(el: etree._Element) -> str:
     return "".join(el.itertext())
 
 
-def _drop(el: etree._Element) -> None:
-    """Remove an element but keep the text that follows it (its tail)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
-
-
 def _rule_for(el: etree._Element, pack: RulePack) -> ContainerRule | None:
     """The first container rule the element matches by tag, an id/class token, or inline style."""
     tag = _tag(el)
@@ -159,9 +145,8 @@ def _rule_for(el: etree._Element, pack: RulePack) -> ContainerRule | None:
 
 def drop_invisible(root: etree._Element) -> None:
     """Remove what a browser never shows as text: scripts, styles, form controls, media."""
-    for el in [e for e in root.iter() if _tag(e) in INVISIBLE or not isinstance(e.tag, str)]:
-        if el.getparent() is not None:
-            _drop(el)
+    etree.strip_elements(root, *INVISIBLE, etree.Comment, etree.ProcessingInstruction, etree.Entity,
+                         with_tail=False)  # in libxml2, not a Python loop over every element
 
 
 def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]:
@@ -190,6 +175,8 @@ def simple_cells(root: etree._Element) -> set[etree._Element]:
     short cells would each be a bare label and weigh against the article they belong to.
     """
     cells: set[etree._Element] = set()
+    if next(root.iter(*CELLS), None) is None:
+        return cells  # no table on the page
     inner: list[bool] = [False]  # per open element: has a block or <br> below it
     for event, el in etree.iterwalk(root, events=("start", "end")):
         if event == "start":
