@@ -182,9 +182,26 @@ def convert(text: str, cfg: NormaliseConfig) -> str:
     return to_script(repair_mojibake(text) if cfg.mojibake else text, cfg)
 
 
+def _line_rules(text: str, cfg: NormaliseConfig) -> str:
+    return "\n".join(normalise_line(line, cfg) for line in text.split("\n"))
+
+
+def _settle(text: str, cfg: NormaliseConfig) -> str:
+    """Normalise again while the text still looks garbled: removing a control or zero-width
+    character can join the bytes of a mojibake sequence that the first repair could not see."""
+    for _ in range(3):
+        if not (cfg.mojibake and (LATIN_MOJIBAKE.search(text) or GBK_MOJIBAKE.search(text))):
+            break
+        again = _line_rules(convert(text, cfg), cfg)
+        if again == text:
+            break
+        text = again
+    return text
+
+
 def normalise_text(text: str, cfg: NormaliseConfig) -> str:
     """Whole-text steps plus line rules; what every caller (pages, titles, tests) uses."""
-    return "\n".join(normalise_line(line, cfg) for line in convert(text, cfg).split("\n"))
+    return _settle(_line_rules(convert(text, cfg), cfg), cfg)
 
 
 def make(cfg: NormaliseConfig) -> Stage:
@@ -195,7 +212,8 @@ def make(cfg: NormaliseConfig) -> Stage:
         simplified = converter("t2s").convert(joined)
         script = detect_script(joined, simplified)
         converted = simplified if cfg.opencc == "t2s" else to_script(joined, cfg)
-        lines = tuple(s for line in converted.split("\n") if (s := normalise_line(line, cfg)))
+        text = _settle(_line_rules(converted, cfg), cfg)
+        lines = tuple(line for line in text.split("\n") if line)
         title = normalise_text(doc.title, cfg).replace("\n", " ") if doc.title else None
         return replace(doc, lines=lines, title=title, script=script) if lines else Drop("no text")
 

@@ -19,7 +19,7 @@ def test_golden(case: dict) -> None:
 
 
 CHINESE_ISH = st.text(alphabet=st.sampled_from(
-    [*"产品運營的是，。,.?!:;()（）{}《》\"…ａＢ１2 \u3000\u200bǎùzhcn繁体拼音㊣✅浜у搧杩愯惀äºè", "\n"]))
+    [*"产品運營的是，。,.?!:;()（）{}《》\"…ａＢ１2 \u3000\u200bǎùzhcn繁体拼音㊣✅浜у搧杩愯惀äºè\x01\x85\x9f", "\n"]))
 
 
 @settings(max_examples=500)
