@@ -14,12 +14,11 @@ Workers must see the same config and rule files (a shared file system or the sam
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator
 
 from .config import Config
 from .model import Document, Stage
-from .runner import IN_FLIGHT_PER_WORKER, Processed, build_stages, config_version, process
+from .runner import IN_FLIGHT_PER_WORKER, Processed, bounded_map, build_stages, config_version, process
 
 _STAGES: dict[str, list[tuple[str, Stage]]] = {}  # per worker process: built once per configuration
 
@@ -41,13 +40,7 @@ def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str)
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             slots = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-            in_flight: deque = deque()
-            for doc in docs:
-                in_flight.append(client.submit(_process, doc, cfg, pure=False))
-                if len(in_flight) >= slots:
-                    yield in_flight.popleft().result()
-            while in_flight:
-                yield in_flight.popleft().result()
+            yield from bounded_map(lambda doc: client.submit(_process, doc, cfg, pure=False), docs, slots)
     finally:
         if cluster is not None:
             cluster.close()

@@ -134,13 +134,17 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def group(sigs: Sequence[bytes], similar: Callable[[int, int], bool], bands: int) -> list[int]:
-    """The root index of each item after joining every LSH candidate pair that `similar` confirms."""
-    n = len(sigs)
+def matrix_of(sigs: Sequence[bytes], num_perm: int) -> np.ndarray:
+    """Signatures as one uint32 array, a row each."""
+    return np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(len(sigs), num_perm)
+
+
+def group(matrix: np.ndarray, similar: Callable[[int, int], bool], bands: int) -> list[int]:
+    """The root index of each row after joining every LSH candidate pair that `similar` confirms."""
+    n = len(matrix)
     uf = UnionFind(n)
     if n < 2:
         return list(range(n))
-    matrix = np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(n, -1)
     checked: set[tuple[int, int]] = set()
     for bucket in buckets(matrix, bands):
         members = sorted(int(i) for i in bucket)
@@ -174,13 +178,13 @@ def _duplicates(docs: list[Document], doc_sigs: dict[str, bytes], cfg: DedupConf
     fresh = [d for d in docs if d.doc_id not in doc_sigs]
     sigs = signatures([canonical(d.text) for d in fresh], cfg.doc_shingle, cfg.num_perm)
     doc_sigs.update(zip((d.doc_id for d in fresh), sigs, strict=True))
-    matrix = np.frombuffer(b"".join(doc_sigs[d.doc_id] for d in docs), dtype=np.uint32).reshape(len(docs), -1)
+    matrix = matrix_of([doc_sigs[d.doc_id] for d in docs], cfg.num_perm)
 
     def similar(a: int, b: int) -> bool:
         """Pages are long: the share of equal signature slots estimates their Jaccard closely enough."""
         return float(np.mean(matrix[a] == matrix[b])) >= cfg.doc_threshold
 
-    roots = group([doc_sigs[d.doc_id] for d in docs], similar, cfg.bands)
+    roots = group(matrix, similar, cfg.bands)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
         members.setdefault(root, []).append(i)
@@ -232,7 +236,7 @@ def merge(documents: list[Document], cfg: DedupConfig, keys: dict[str, KeyRecord
                 grams[i] = shingles(distinct[i], cfg.shingle)
         return jaccard(grams[a], grams[b]) >= cfg.threshold
 
-    roots = group([keys[key].sig or b"" for key in distinct], similar, cfg.bands)
+    roots = group(matrix_of([keys[key].sig or b"" for key in distinct], cfg.num_perm), similar, cfg.bands)
     root_of = dict(zip(distinct, roots, strict=True))
     by_root: dict[int, list[_Occurrence]] = {}
     for occ in occurrences:

@@ -20,8 +20,8 @@ import signal
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -189,13 +189,20 @@ def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stag
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(cfg, lock_fd, os.getpid())) as pool:
-        in_flight: deque[Future[Processed]] = deque()
-        for doc in itertools.chain((first,), pending):
-            in_flight.append(pool.submit(_process_in_worker, doc))
-            if len(in_flight) >= workers * IN_FLIGHT_PER_WORKER:
-                yield in_flight.popleft().result()
-        while in_flight:
+        yield from bounded_map(lambda doc: pool.submit(_process_in_worker, doc), itertools.chain((first,), pending),
+                               workers * IN_FLIGHT_PER_WORKER)
+
+
+def bounded_map(submit: Callable[[Document], Any], docs: Iterable[Document], slots: int) -> Iterator[Processed]:
+    """Results in input order with at most `slots` submitted and not yet taken: what keeps memory flat
+    on any executor whose futures have `.result()` (a process pool's, Dask's)."""
+    in_flight: deque[Any] = deque()
+    for doc in docs:
+        in_flight.append(submit(doc))
+        if len(in_flight) >= slots:
             yield in_flight.popleft().result()
+    while in_flight:
+        yield in_flight.popleft().result()
 
 
 @contextmanager

@@ -111,7 +111,7 @@ def test_union_find_joins_chains() -> None:
     def similar(a: int, b: int) -> bool:
         return dedup.jaccard(grams[a], grams[b]) >= 0.5
 
-    assert dedup.group(dedup.signatures(items, 2, 128), similar, 32) == [0, 0, 0]
+    assert dedup.group(dedup.matrix_of(dedup.signatures(items, 2, 128), 128), similar, 32) == [0, 0, 0]
 
 
 def test_bad_lsh_settings_are_config_errors() -> None:
