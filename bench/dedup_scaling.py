@@ -5,14 +5,19 @@
 Claims are made from a vocabulary of Chinese role phrases: about a third are exact repeats (another
 page, another script is folded by the key), a third light rewordings of an earlier claim (one word
 changed or dropped: near duplicates to find and verify), the rest new. They are spread over pages
-of 20 claims. Each size is merged from scratch (`dedup.merge`, signatures included) and timed.
+of 20 claims, put into a fresh state (SQLite, in a temporary folder) as the per-page phase would.
+Each size is then merged from scratch and timed: `dedup.merge` (signatures included) plus reading
+every cluster and occurrence back, which is what writing the corpus costs on top. Run one size per
+process to read its peak memory (the figure printed is the process's peak so far).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +27,8 @@ sys.path.insert(0, str(PROJECT))
 from pipeline import dedup  # noqa: E402
 from pipeline.config import DedupConfig  # noqa: E402
 from pipeline.model import Claim, Document  # noqa: E402
+from pipeline.state import State  # noqa: E402
+from pipeline.text import canonical  # noqa: E402
 
 ROLES = [("产品运营", "product_operations"), ("内容运营", "content_operations"), ("用户运营", "user_operations"),
          ("新媒体运营", "new_media_operations"), ("市场推广", "market_promotion"), ("SEM专员", "sem")]
@@ -67,15 +74,21 @@ def main() -> None:
     args = parser.parse_args()
     base = None
     for n in args.sizes:
-        docs = claims(n, random.Random(n))
-        sigs = {d.doc_id: b"\0" * 512 for d in docs}  # pages are not what is measured here
-        start = time.perf_counter()
-        corpus = dedup.merge(docs, DedupConfig(), {}, sigs, "2026-01-01")
-        seconds = time.perf_counter() - start
+        with tempfile.TemporaryDirectory() as tmp:
+            db = State(Path(tmp) / "state.sqlite")
+            for d in claims(n, random.Random(n)):
+                db.add_document(d.source_path, d, b"\0" * 512, (), [canonical(c.text) for c in d.claims])
+            start = time.perf_counter()
+            merged = dedup.merge(db, DedupConfig())
+            distinct = sum(1 for _ in merged.clusters())
+            occurrences = sum(1 for _ in merged.occurrence_rows())
+            seconds = time.perf_counter() - start
+            db.commit()
         per = seconds / n * 1e6
         base = base or per
-        print(f"{n:>9} claims -> {len(corpus.clusters):>9} distinct: {seconds:7.1f} s, "
-              f"{per:5.1f} µs/claim ({per / base:.2f}x the smallest size's cost per claim)")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{n:>9} claims -> {distinct:>9} distinct, {occurrences} occurrences: {seconds:7.1f} s, "
+              f"{per:5.1f} µs/claim ({per / base:.2f}x the smallest size's cost per claim); peak RSS {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -21,17 +21,23 @@ key, so later nights that add members or change the representative keep the id.
 from __future__ import annotations
 
 import itertools
+import json
 import re
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rensa import RMinHash
 
 from .config import DedupConfig
-from .model import Document, content_id
+from .model import content_id
 from .text import canonical
+
+if TYPE_CHECKING:
+    from .state import State
 
 SEED = 1  # fixed: signatures are kept in the state and compared across nights
 MINHASH = f"rensa-rminhash-v{RMinHash.ALGORITHM_VERSION}-seed{SEED}"
@@ -40,17 +46,7 @@ NEGATION = re.compile(r"[不没无非未别勿]")
 _MULT = np.random.default_rng(SEED).integers(1, 2**63, size=1024, dtype=np.uint64) | np.uint64(1)
 
 
-@dataclass
-class KeyRecord:
-    """What the state remembers of one canonical key across nights."""
-
-    claim_id: str | None
-    first_seen: str
-    last_seen: str
-    sig: bytes | None = None
-
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Cluster:
     """A distinct claim: its representative wording and every place it was seen."""
 
@@ -60,17 +56,21 @@ class Cluster:
     roles: tuple[str, ...]
     claim_type: str
     doc_ids: tuple[str, ...]
-    occurrences: list[tuple[str, int, int, int, str]]  # doc_id, position, char_start, char_end, wording
     first_seen: str
     last_seen: str
 
 
-@dataclass
-class Corpus:
-    documents: list[Document]
-    duplicate_of: dict[str, str]
-    clusters: list[Cluster]
-    keys: dict[str, KeyRecord] = field(default_factory=dict)  # with ids and signatures, for the state
+@dataclass(frozen=True)
+class Merged:
+    """What the merge decided, kept in the state; the clusters and occurrences are streamed from it."""
+
+    claims: int
+    occurrences: int
+    documents: int
+    duplicate_documents: int
+    role_claims: dict[str, int]  # role -> distinct claims tagged with it
+    clusters: Callable[[], Iterator[Cluster]]  # in reading order
+    occurrence_rows: Callable[[], Iterator[tuple[str, str, int, int, int, str]]]  # claim id, doc id, position, ...
 
 
 def claim_id(key: str) -> str:
@@ -101,31 +101,29 @@ def page_signature(text: str, cfg: DedupConfig) -> bytes:
     return signatures([canonical(text)], cfg.doc_shingle, cfg.num_perm)[0]
 
 
-def buckets(sigs: np.ndarray, bands: int) -> Iterator[np.ndarray]:
-    """Index groups that share a band of their signatures: the LSH candidates."""
-    n, num_perm = sigs.shape
-    rows = num_perm // bands
-    for band in range(bands):
-        block = sigs[:, band * rows:(band + 1) * rows].astype(np.uint64)
-        hashed = (block * _MULT[:rows]).sum(axis=1)  # wraps modulo 2**64; a collision is only a candidate
-        order = np.argsort(hashed, kind="stable")
-        sorted_hashes = hashed[order]
-        starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
-        ends = np.r_[starts[1:], n]
-        for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
-            yield order[start:end]
+def buckets(band: np.ndarray) -> Iterator[np.ndarray]:
+    """Row groups that share this band of their signatures (an n × rows array): the LSH candidates."""
+    n, rows = band.shape
+    hashed = (band.astype(np.uint64) * _MULT[:rows]).sum(axis=1)  # wraps modulo 2**64; a collision is only a candidate
+    order = np.argsort(hashed, kind="stable")
+    sorted_hashes = hashed[order]
+    starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
+    ends = np.r_[starts[1:], n]
+    for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
+        yield order[start:end]
 
 
 class UnionFind:
     def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+        self.parent = array("q", range(n))  # compact (8 bytes a row) and quick to index one at a time
 
     def find(self, i: int) -> int:
+        parent = self.parent
         root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
         return root
 
     def union(self, a: int, b: int) -> None:
@@ -134,148 +132,153 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def matrix_of(sigs: Sequence[bytes], num_perm: int) -> np.ndarray:
-    """Signatures as one uint32 array, a row each."""
-    return np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(len(sigs), num_perm)
+def matrix_of(sigs: Sequence[bytes], width: int) -> np.ndarray:
+    """Signatures (or bands of them) as one uint32 array, a row each."""
+    return np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(len(sigs), width)
 
 
-def group(matrix: np.ndarray, similar: Callable[[int, int], bool], bands: int) -> list[int]:
-    """The root index of each row after joining every LSH candidate pair that `similar` confirms."""
-    n = len(matrix)
+def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], bool]) -> list[int]:
+    """The root index of each of n rows after joining every LSH candidate pair that `similar` confirms.
+
+    `bands` gives one n × rows block of the signatures at a time, so the whole signatures never need
+    to be in memory together.
+    """
     uf = UnionFind(n)
     if n < 2:
         return list(range(n))
     checked: set[tuple[int, int]] = set()
-    for bucket in buckets(matrix, bands):
-        members = sorted(int(i) for i in bucket)
-        head = members[0]
-        for before, b in itertools.pairwise(members):
-            # each member against the one before it and the bucket's first: a chain of similar items joins,
-            # and a bucket of a million look-alikes (numbered template lines) costs two checks a member
-            for a in {before, head}:
-                if (a, b) not in checked and uf.find(a) != uf.find(b):
-                    checked.add((a, b))
-                    if similar(a, b):
-                        uf.union(a, b)
+    for band in bands:
+        for bucket in buckets(band):
+            members = sorted(int(i) for i in bucket)
+            head = members[0]
+            for before, b in itertools.pairwise(members):
+                # each member against the one before it and the bucket's first: a chain of similar items
+                # joins, and a bucket of a million look-alikes (numbered template lines) costs two checks each
+                for a in {before, head}:
+                    if (a, b) not in checked and uf.find(a) != uf.find(b):
+                        checked.add((a, b))
+                        if similar(a, b):
+                            uf.union(a, b)
     return [uf.find(i) for i in range(n)]
 
 
-@dataclass(frozen=True, slots=True)
-class _Occurrence:
-    doc: int  # index into the sorted documents
-    position: int
-    key: str
-    text: str
-    section: tuple[str, ...]
-    roles: tuple[str, ...]
-    claim_type: str
-    char_start: int
-    char_end: int
+def _band_blocks(blocks: Iterable[list[bytes]], cfg: DedupConfig) -> Iterator[np.ndarray]:
+    rows = cfg.num_perm // cfg.bands
+    for block in blocks:
+        yield matrix_of(block, rows)
 
 
-def _duplicates(docs: list[Document], doc_sigs: dict[str, bytes], cfg: DedupConfig) -> dict[str, str]:
-    """duplicate_of for every page that republishes an earlier one (first seen, then path order)."""
-    fresh = [d for d in docs if d.doc_id not in doc_sigs]
-    sigs = signatures([canonical(d.text) for d in fresh], cfg.doc_shingle, cfg.num_perm)
-    doc_sigs.update(zip((d.doc_id for d in fresh), sigs, strict=True))
-    matrix = matrix_of([doc_sigs[d.doc_id] for d in docs], cfg.num_perm)
+def mark_duplicates(db: State, cfg: DedupConfig) -> int:
+    """Set duplicate_of on every page that republishes an earlier one (first seen, then path order);
+    returns how many. Pages are long: a candidate pair is confirmed on the share of equal signature
+    slots, the MinHash estimate of their Jaccard."""
+    first_seen = db.page_order()
 
     def similar(a: int, b: int) -> bool:
-        """Pages are long: the share of equal signature slots estimates their Jaccard closely enough."""
-        return float(np.mean(matrix[a] == matrix[b])) >= cfg.doc_threshold
+        one, other = (np.frombuffer(db.page_sig(i), dtype=np.uint32) for i in (a, b))
+        return float(np.mean(one == other)) >= cfg.doc_threshold
 
-    roots = group(matrix, similar, cfg.bands)
+    roots = group(len(first_seen), _band_blocks(db.bands("pages", cfg.bands, cfg.num_perm), cfg), similar)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
-        members.setdefault(root, []).append(i)
-    duplicate_of = {}
+        if root != i:  # a root is its group's first index
+            members.setdefault(root, [root]).append(i)
+    duplicate_of: list[tuple[int, int]] = []
     for same in members.values():
-        original = min(same, key=lambda i: (docs[i].first_seen, docs[i].source_path))
-        duplicate_of.update({docs[i].doc_id: docs[original].doc_id for i in same if i != original})
-    return duplicate_of
+        original = min(same, key=lambda i: (first_seen[i], i))  # first seen, then path order
+        duplicate_of += [(i, original) for i in same if i != original]
+    db.set_duplicates(duplicate_of)
+    return len(duplicate_of)
 
 
-def merge(documents: list[Document], cfg: DedupConfig, keys: dict[str, KeyRecord] | None = None,
-          doc_sigs: dict[str, bytes] | None = None, run_time: str = "") -> Corpus:
-    """The corpus: pages with their duplicates marked, claims clustered with stable ids.
+def merge(db: State, cfg: DedupConfig) -> Merged:
+    """Cluster every claim of the corpus in the state, with stable ids, and mark republished pages.
 
-    `keys` (claim ids, first/last seen, signatures) and `doc_sigs` are what the state remembers;
-    `keys` is updated in place and returned in the corpus. Without them every key is new.
+    Python holds one compact row per distinct key (its facts and roles); signatures are read one LSH
+    band at a time and occurrences are streamed from SQLite in cluster order, so memory follows the
+    number of distinct claims, not the number of pages or occurrences.
     """
-    keys = {} if keys is None else keys
-    doc_sigs = {} if doc_sigs is None else doc_sigs
-    docs = sorted(documents, key=lambda d: d.source_path)
-    occurrences = [
-        _Occurrence(n, pos, canonical(c.text), c.text, c.section, c.roles, c.claim_type, c.char_start, c.char_end)
-        for n, d in enumerate(docs) for pos, c in enumerate(d.claims)]
-    for occ in occurrences:
-        record = keys.setdefault(occ.key, KeyRecord(None, docs[occ.doc].first_seen or run_time, run_time))
-        record.last_seen = max(record.last_seen, docs[occ.doc].last_seen or run_time)
-    distinct = sorted({occ.key for occ in occurrences})
-    missing = [key for key in distinct if keys[key].sig is None]
-    for key, sig in zip(missing, signatures(missing, cfg.shingle, cfg.num_perm), strict=True):
-        keys[key].sig = sig
-    roles_of: dict[str, set[str]] = {}
-    for occ in occurrences:
-        roles_of.setdefault(occ.key, set()).update(occ.roles)
-
-    facts = [(tuple(NUMBERS.findall(key)), len(NEGATION.findall(key))) for key in distinct]
-
-    def allowed(a: int, b: int) -> bool:
-        """Same numbers, same negations, a role in common: rewordings, not different statements."""
-        return facts[a] == facts[b] and not roles_of[distinct[a]].isdisjoint(roles_of[distinct[b]])
-
+    db.update_keys()
+    missing = db.unsigned_keys()  # new tonight from the template pass, or after a change of settings
+    for start in range(0, len(missing), 10_000):
+        batch = missing[start:start + 10_000]
+        db.set_key_sigs(zip(batch, signatures(batch, cfg.shingle, cfg.num_perm), strict=True))
+    keys: list[str] = []
+    held: list[str | None] = []
+    ages: list[tuple[str, str]] = []
+    last: list[str] = []
+    places: list[str] = []
+    roles_of: list[frozenset[str]] = []
+    shared: dict[str, frozenset[str]] = {}
+    for key, cid, first_seen, last_seen, place, role_lists in db.key_facts():
+        keys.append(key)
+        held.append(cid)
+        ages.append((first_seen, key))
+        last.append(last_seen)
+        places.append(place)
+        if role_lists not in shared:
+            shared[role_lists] = frozenset(r for roles in json.loads(role_lists) for r in json.loads(roles))
+        roles_of.append(shared[role_lists])
+    facts = [(tuple(NUMBERS.findall(key)), len(NEGATION.findall(key))) for key in keys]
     grams: dict[int, frozenset[str]] = {}
 
     def similar(a: int, b: int) -> bool:
-        """Claims are short: verified on the true Jaccard of their n-gram sets, after the guards."""
-        if not allowed(a, b):
+        """Same numbers, same negations, a role in common, then the true Jaccard of the n-gram sets:
+        rewordings, not different statements."""
+        if facts[a] != facts[b] or roles_of[a].isdisjoint(roles_of[b]):
             return False
         for i in (a, b):
             if i not in grams:
-                grams[i] = shingles(distinct[i], cfg.shingle)
+                grams[i] = shingles(keys[i], cfg.shingle)
         return jaccard(grams[a], grams[b]) >= cfg.threshold
 
-    roots = group(matrix_of([keys[key].sig or b"" for key in distinct], cfg.num_perm), similar, cfg.bands)
-    root_of = dict(zip(distinct, roots, strict=True))
-    by_root: dict[int, list[_Occurrence]] = {}
-    for occ in occurrences:
-        by_root.setdefault(root_of[occ.key], []).append(occ)
-    clusters = _clusters(list(by_root.values()), docs, keys)
-    return Corpus(docs, _duplicates(docs, doc_sigs, cfg), clusters, keys)
-
-
-def _clusters(groups: list[list[_Occurrence]], docs: list[Document], keys: dict[str, KeyRecord]) -> list[Cluster]:
-    """One cluster per group, each with the oldest id any of its keys holds (older groups choose first)."""
-
-    def age(key: str) -> tuple[str, str]:
-        return keys[key].first_seen, key
-
-    groups.sort(key=lambda g: min(age(o.key) for o in g))
+    roots = group(len(keys), _band_blocks(db.bands("keys", cfg.bands, cfg.num_perm), cfg), similar)
+    grams.clear()
+    groups: dict[int, list[int]] = {}
+    for i, root in enumerate(roots):
+        groups.setdefault(root, []).append(i)
+    ordered = sorted(groups.values(), key=lambda g: min(ages[i] for i in g))  # older groups choose ids first
     taken: set[str] = set()
-    clusters = []
-    for members in groups:
-        member_keys = sorted({o.key for o in members}, key=age)
-        held = [keys[k].claim_id for k in member_keys if keys[k].claim_id and keys[k].claim_id not in taken]
-        cid = held[0] if held else claim_id(member_keys[0])
+    ids: list[str] = []
+    for members in ordered:
+        members.sort(key=lambda i: ages[i])
+        kept = [held[i] for i in members if held[i] and held[i] not in taken]
+        cid = kept[0] if kept else claim_id(keys[members[0]])
         taken.add(cid)
-        for k in member_keys:
-            keys[k].claim_id = cid
-        wording_docs: dict[str, set[int]] = {}
-        for o in members:
-            wording_docs.setdefault(o.text, set()).add(o.doc)
-        first_key = {o.text: age(o.key) for o in reversed(members)}
-        text = min(wording_docs, key=lambda t: (-len(wording_docs[t]), first_key[t], len(t), t))
-        rep = next(o for o in members if o.text == text)
-        role_counts = Counter(r for o in members for r in o.roles)
-        order = {r: i for i, r in reversed(list(enumerate(r for o in members for r in o.roles)))}
-        types = Counter(o.claim_type for o in members)
-        best = max(types.values())
-        claim_type = rep.claim_type if types[rep.claim_type] == best else types.most_common(1)[0][0]
-        clusters.append(Cluster(
-            cid, text, rep.section, tuple(sorted(role_counts, key=lambda r: (-role_counts[r], order[r]))),
-            claim_type, tuple(dict.fromkeys(docs[o.doc].doc_id for o in members)),
-            [(docs[o.doc].doc_id, o.position, o.char_start, o.char_end, o.text) for o in members],
-            min(keys[k].first_seen for k in member_keys), max(keys[k].last_seen for k in member_keys)))
-    first_place = {c.claim_id: min((o.doc, o.position) for o in g) for c, g in zip(clusters, groups, strict=True)}
-    return sorted(clusters, key=lambda c: (c.first_seen, first_place[c.claim_id]))  # as a reader meets them
+        ids.append(cid)
+    # reading order: first seen, then where a reader first meets the claim
+    rank = sorted(range(len(ordered)), key=lambda g: (ages[ordered[g][0]][0], min(places[i] for i in ordered[g])))
+    db.set_clusters((i, ids[g], n) for n, g in enumerate(rank) for i in ordered[g])
+    role_claims = Counter(r for members in ordered for r in frozenset().union(*(roles_of[i] for i in members)))
+    spans = [(ages[ordered[g][0]][0], max(last[i] for i in ordered[g])) for g in rank]
+
+    def clusters() -> Iterator[Cluster]:
+        for n, rows in itertools.groupby(db.occurrences(), key=lambda r: r[0]):
+            yield _cluster(list(rows), ages, spans[n])
+
+    def occurrence_rows() -> Iterator[tuple[str, str, int, int, int, str]]:
+        for _, cid, doc_id, position, start, end, text in db.occurrences(full=False):
+            yield cid, doc_id, position, start, end, text
+
+    return Merged(len(spans), db.count("claims"), db.count("documents"), mark_duplicates(db, cfg),
+                  dict(role_claims), clusters, occurrence_rows)
+
+
+def _cluster(rows: list[tuple[Any, ...]], ages: list[tuple[str, str]], span: tuple[str, str]) -> Cluster:
+    """One claim from its occurrences (in page order): the wording most pages use represents it, then
+    the wording of the oldest key, the shortest; its roles by how often they were tagged."""
+    wording_docs: dict[str, set[str]] = {}
+    wording_age: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        wording_docs.setdefault(row[6], set()).add(row[2])
+        wording_age.setdefault(row[6], ages[row[10]])
+    text = min(wording_docs, key=lambda t: (-len(wording_docs[t]), wording_age[t], len(t), t))
+    rep = next(row for row in rows if row[6] == text)
+    tagged = [r for row in rows for r in json.loads(row[8])]
+    role_counts = Counter(tagged)
+    order = {r: i for i, r in reversed(list(enumerate(tagged)))}
+    types = Counter(row[9] for row in rows)
+    claim_type = rep[9] if types[rep[9]] == max(types.values()) else types.most_common(1)[0][0]
+    return Cluster(rep[1], text, tuple(json.loads(rep[7])),
+                   tuple(sorted(role_counts, key=lambda r: (-role_counts[r], order[r]))), claim_type,
+                   tuple(dict.fromkeys(row[2] for row in rows)), *span)

@@ -113,6 +113,7 @@ class Processed:
     counts: StageCounts
     keys: tuple[str | None, ...] = ()
     sig: bytes = b""
+    claim_keys: tuple[str, ...] = ()  # each claim's canonical key
     claim_sigs: dict[str, bytes] = field(default_factory=dict)  # claim key -> its MinHash signature
 
 
@@ -134,10 +135,11 @@ def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Proc
         current = result
     assert isinstance(current, Document)
     slim = replace(current, raw=b"", content="")  # the corpus needs neither; keep memory small
-    claim_keys = sorted({canonical(c.text) for c in slim.claims})
+    claim_keys = tuple(canonical(c.text) for c in slim.claims)
+    distinct = sorted(set(claim_keys))
     return Processed(doc.source_path, doc.doc_id, slim, name, counts, templates.keys_of(slim, cfg.templates),
-                     dedup.page_signature(slim.text, cfg.dedup),
-                     dict(zip(claim_keys, dedup.signatures(claim_keys, cfg.dedup.shingle, cfg.dedup.num_perm),
+                     dedup.page_signature(slim.text, cfg.dedup), claim_keys,
+                     dict(zip(distinct, dedup.signatures(distinct, cfg.dedup.shingle, cfg.dedup.num_perm),
                               strict=True)))
 
 
@@ -242,7 +244,8 @@ def remove_templates(db: state.State, learned: templates.Templates, cfg: Config,
             for stage in again:
                 cleaned = stage(cleaned)  # type: ignore[assignment]  # segment and roles never drop
             removed.update(r.rule for r in cleaned.removed if r.stage == templates.STAGE)
-            db.replace_document(cleaned, dedup.page_signature(cleaned.text, cfg.dedup))
+            db.replace_document(cleaned, dedup.page_signature(cleaned.text, cfg.dedup),
+                                [canonical(c.text) for c in cleaned.claims])
     db.clear_pending()
     return removed
 
@@ -388,7 +391,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                 learned = templates.from_rows(db.template_rows())
             learned.learn(doc, p.keys)
             removed_by_rule.update(r.rule for r in doc.removed)
-            db.add_document(input_path, doc, p.sig, p.keys)
+            db.add_document(input_path, doc, p.sig, p.keys, p.claim_keys)
             db.add_key_sigs(p.claim_sigs, doc.first_seen, run_time)
             events.append(Outcome(p.source_path, "ingested", doc_id=res.doc_id))
         if "#" not in p.source_path:
@@ -426,26 +429,22 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                            "outputs": before["outputs"]}
         return result, None
 
-    corpus, built = _merge(db, cfg, lexicon, run_time)
-    corpus_counts = {
-        "documents": len(corpus.documents), "duplicate_documents": len(corpus.duplicate_of),
-        "claims": len(corpus.clusters), "claim_occurrences": sum(len(c.occurrences) for c in corpus.clusters),
-    }
+    merged, built = _merge(db, cfg, lexicon)
+    corpus_counts = {"documents": merged.documents, "duplicate_documents": merged.duplicate_documents,
+                     "claims": merged.claims, "claim_occurrences": merged.occurrences}
     result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events]}
     return result, built
 
 
-def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon, run_time: str
-           ) -> tuple[dedup.Corpus, dict[str, pa.Table | write.Batches]]:
-    """Every page's claims merged (dedup) and the tables to write, the pages streamed from the state."""
+def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon) -> tuple[dedup.Merged, dict[str, write.Batches]]:
+    """Every page's claims merged (dedup) in the state, and the tables to write, streamed from it."""
     checkpoint("dedup")
     for doc_id, text in db.unsigned_pages():  # after a change of MinHash settings
         db.set_page_sig(doc_id, dedup.page_signature(text, cfg.dedup))
-    corpus = dedup.merge(list(db.documents(text=False)), cfg.dedup, db.keys(), db.doc_sigs(), run_time)
-    db.save_keys(corpus.keys)
+    merged = dedup.merge(db, cfg.dedup)
     role_rows = [{"role_id": r.id, "name": r.name, "aliases": list(r.aliases), "lexicon_version": lexicon.version}
                  for r in lexicon.roles]
-    return corpus, write.tables(corpus, role_rows, lambda: db.documents(claims=False))
+    return merged, write.tables(merged, role_rows, db.pages)
 
 
 CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .dedup import KeyRecord
-from .model import Claim, Document, Removal
+from .model import Document, Removal
 
 FILE = "state.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,13 +35,14 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, input_path TEXT NOT NULL, source_path TEXT NOT NULL, format TEXT NOT NULL,
     title TEXT, text TEXT NOT NULL, source_url TEXT, published TEXT, encoding TEXT, script TEXT,
     chars_raw INTEGER NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, removed TEXT NOT NULL,
-    sig BLOB);
+    sig BLOB, duplicate_of TEXT);
 CREATE INDEX IF NOT EXISTS documents_by_input ON documents (input_path);
 CREATE INDEX IF NOT EXISTS documents_by_path ON documents (source_path);
 CREATE TABLE IF NOT EXISTS claims (
     doc_id TEXT NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL, section TEXT NOT NULL,
     roles TEXT NOT NULL, claim_type TEXT NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
-    paragraph INTEGER NOT NULL, PRIMARY KEY (doc_id, position));
+    paragraph INTEGER NOT NULL, key TEXT NOT NULL, PRIMARY KEY (doc_id, position));
+CREATE INDEX IF NOT EXISTS claims_by_key ON claims (key);
 CREATE TABLE IF NOT EXISTS keys (
     key TEXT PRIMARY KEY, claim_id TEXT, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sig BLOB);
 CREATE TABLE IF NOT EXISTS templates (
@@ -75,10 +74,13 @@ class State:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=DELETE")
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: the merge's sorts and joins run in SQLite
+        self.db.execute(SCHEMA.split(";", 1)[0])  # meta first: an older state is refused before it is touched
         version = self.meta().get("schema_version")
         if version not in (None, SCHEMA_VERSION):
+            self.db.close()
             raise StateError(f"{path}: state schema {version}, this pipeline reads {SCHEMA_VERSION}; run with --full")
+        self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.open = True
 
@@ -142,14 +144,16 @@ class State:
         """doc_id -> the input it came from, for pages already in the corpus."""
         return dict(self.db.execute("SELECT doc_id, input_path FROM documents"))
 
-    def add_document(self, input_path: str, doc: Document, sig: bytes, keys: tuple[str | None, ...]) -> None:
-        """A page processed tonight, with its lines kept until the template pass has seen every page."""
+    def add_document(self, input_path: str, doc: Document, sig: bytes, keys: tuple[str | None, ...],
+                     claim_keys: Sequence[str]) -> None:
+        """A page processed tonight with its claims' canonical keys, and its lines (and their template
+        keys) kept until the template pass has seen every page."""
         removed = json.dumps([[r.stage, r.rule, r.text, r.line] for r in doc.removed], ensure_ascii=False)
         self.db.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             (doc.doc_id, input_path, doc.source_path, doc.format, doc.title, doc.text, doc.source_url, doc.published,
              doc.encoding, doc.script, doc.chars_raw, doc.first_seen, doc.last_seen, removed, sig))
-        self._insert_claims(doc)
+        self._insert_claims(doc, claim_keys)
         self.db.execute("INSERT INTO pending VALUES (?, ?, ?)",
                         (doc.doc_id, json.dumps(doc.lines, ensure_ascii=False), json.dumps(keys)))
 
@@ -166,50 +170,34 @@ class State:
         for doc_id in ids:  # one page at a time: the pass updates these rows, and memory stays flat
             lines, keys, *row = self.db.execute("SELECT p.lines, p.keys, d.* FROM pending p JOIN documents d "
                                                 "USING (doc_id) WHERE doc_id = ?", (doc_id,)).fetchone()
-            yield replace(_document(row, ()), lines=tuple(json.loads(lines))), tuple(json.loads(keys))
+            yield replace(_document(row), lines=tuple(json.loads(lines))), tuple(json.loads(keys))
 
-    def replace_document(self, doc: Document, sig: bytes) -> None:
+    def replace_document(self, doc: Document, sig: bytes, claim_keys: Sequence[str]) -> None:
         """A page the template pass changed: its new text, removals and claims."""
         removed = json.dumps([[r.stage, r.rule, r.text, r.line] for r in doc.removed], ensure_ascii=False)
         self.db.execute("UPDATE documents SET text = ?, removed = ?, sig = ? WHERE doc_id = ?",
                         (doc.text, removed, sig, doc.doc_id))
         self.db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.doc_id,))
-        self._insert_claims(doc)
+        self._insert_claims(doc, claim_keys)
 
     def clear_pending(self) -> None:
         self.db.execute("DELETE FROM pending")
 
-    def _insert_claims(self, doc: Document) -> None:
-        self.db.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+    def _insert_claims(self, doc: Document, claim_keys: Sequence[str]) -> None:
+        self.db.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (doc.doc_id, pos, c.text, json.dumps(c.section, ensure_ascii=False), json.dumps(c.roles), c.claim_type,
-             c.char_start, c.char_end, c.paragraph) for pos, c in enumerate(doc.claims)])
+             c.char_start, c.char_end, c.paragraph, key)
+            for pos, (c, key) in enumerate(zip(doc.claims, claim_keys, strict=True))])
 
-    # --- the corpus -------------------------------------------------------------------------------
+    # --- the corpus: what the merge reads and writes, so it holds only one row per distinct key ---------
 
-    def documents(self, claims: bool = True, text: bool = True) -> Iterator[Document]:
-        """Every page in the corpus in path order; without claims (to write the pages) or without text
-        and removals (to merge the claims), so only what is needed is held in memory."""
-        by_doc: dict[str, list[Claim]] = {}
-        shared: dict[str, tuple[str, ...]] = {}  # a section or role list is held once, not per claim
-        if claims:
-            for row in self.db.execute("SELECT * FROM claims ORDER BY doc_id, position"):
-                doc_id, _, claim_text, section, roles, claim_type, start, end, paragraph = row
-                sections = shared.get(section) or shared.setdefault(section, tuple(json.loads(section)))
-                role_ids = shared.get(roles) or shared.setdefault(roles, tuple(json.loads(roles)))
-                by_doc.setdefault(doc_id, []).append(Claim(claim_text, sections, role_ids, sys.intern(claim_type),
-                                                           start, end, paragraph))
-        columns = "*" if text else ("doc_id, input_path, source_path, format, title, '' AS text, source_url, "
-                                    "published, encoding, script, chars_raw, first_seen, last_seen, '[]' AS removed, "
-                                    "NULL AS sig")
-        for row in self.db.execute(f"SELECT {columns} FROM documents ORDER BY source_path"):
-            yield _document(row, tuple(by_doc.pop(row[0], ())))
+    def pages(self) -> Iterator[tuple[Document, str | None]]:
+        """Every page in path order, without its claims, with the page it republishes (if any)."""
+        for row in self.db.execute("SELECT * FROM documents ORDER BY source_path"):
+            yield _document(row), row[15]
 
-    def doc_sigs(self) -> dict[str, bytes]:
-        return dict(self.db.execute("SELECT doc_id, sig FROM documents WHERE sig IS NOT NULL"))
-
-    def keys(self) -> dict[str, KeyRecord]:
-        return {key: KeyRecord(cid, first, last, sig)
-                for key, cid, first, last, sig in self.db.execute("SELECT * FROM keys")}
+    def count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     def unsigned_pages(self) -> Iterator[tuple[str, str]]:
         """(doc_id, text) of pages without a signature (after the MinHash settings changed)."""
@@ -220,11 +208,83 @@ class State:
     def set_page_sig(self, doc_id: str, sig: bytes) -> None:
         self.db.execute("UPDATE documents SET sig = ? WHERE doc_id = ?", (sig, doc_id))
 
-    def save_keys(self, keys: dict[str, KeyRecord]) -> None:
-        """Claim id, first/last seen and signature of every key."""
-        self.db.execute("DELETE FROM keys")
-        self.db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?)",
-                            [(k, r.claim_id, r.first_seen, r.last_seen, r.sig) for k, r in keys.items()])
+    def page_order(self) -> list[str]:
+        """The first seen time of every page, in path order: the rows of `bands("pages", ...)`."""
+        return [r[0] for r in self.db.execute("SELECT first_seen FROM merge_pages ORDER BY idx")]
+
+    def page_sig(self, idx: int) -> bytes:
+        return self.db.execute("SELECT sig FROM merge_pages JOIN documents USING (doc_id) WHERE idx = ?",
+                               (idx,)).fetchone()[0]
+
+    def set_duplicates(self, duplicate_of: Iterable[tuple[int, int]]) -> None:
+        """(page, the earlier page it republishes) pairs, by path order; every other page is an original."""
+        self.db.execute("UPDATE documents SET duplicate_of = NULL")
+        self.db.executemany(
+            "UPDATE documents SET duplicate_of = (SELECT doc_id FROM merge_pages WHERE idx = ?) "
+            "WHERE doc_id = (SELECT doc_id FROM merge_pages WHERE idx = ?)", [(b, a) for a, b in duplicate_of])
+
+    def update_keys(self) -> None:
+        """Every claim key in the corpus gets its record: first seen (kept once set), last seen."""
+        self.db.execute(
+            "INSERT INTO keys SELECT c.key, NULL, min(d.first_seen), max(d.last_seen), NULL FROM claims c "
+            "JOIN documents d USING (doc_id) WHERE true GROUP BY c.key ON CONFLICT (key) DO UPDATE SET "
+            "first_seen = min(keys.first_seen, excluded.first_seen), "
+            "last_seen = max(keys.last_seen, excluded.last_seen)")
+        self.db.execute("DROP TABLE IF EXISTS temp.merge_keys")
+        self.db.execute("CREATE TEMP TABLE merge_keys (idx INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, "
+                        "claim_id TEXT, cluster INTEGER)")
+        self.db.execute("INSERT INTO merge_keys (idx, key) SELECT row_number() OVER (ORDER BY key) - 1, key "
+                        "FROM (SELECT DISTINCT key FROM claims)")
+        self.db.execute("DROP TABLE IF EXISTS temp.merge_pages")
+        self.db.execute("CREATE TEMP TABLE merge_pages (idx INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, "
+                        "first_seen TEXT NOT NULL)")
+        self.db.execute("INSERT INTO merge_pages SELECT row_number() OVER (ORDER BY source_path) - 1, doc_id, "
+                        "first_seen FROM documents")
+
+    def unsigned_keys(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT key FROM merge_keys JOIN keys USING (key) WHERE sig IS NULL ORDER BY idx")]
+
+    def set_key_sigs(self, sigs: Iterable[tuple[str, bytes]]) -> None:
+        self.db.executemany("UPDATE keys SET sig = ? WHERE key = ?", [(sig, key) for key, sig in sigs])
+
+    def key_facts(self) -> Iterator[tuple[str, str | None, str, str, str, str]]:
+        """Per distinct key of the corpus, in key order (its index in the merge): key, claim id, first and
+        last seen, its first place (path, then position) and the role lists it was tagged with (JSON)."""
+        yield from self.db.execute(
+            "SELECT m.key, k.claim_id, k.first_seen, k.last_seen, o.place, o.roles FROM merge_keys m "
+            "JOIN keys k USING (key) JOIN (SELECT c.key, min(d.source_path || char(1) || printf('%09d', c.position)) "
+            "AS place, json_group_array(DISTINCT c.roles) AS roles FROM claims c JOIN documents d USING (doc_id) "
+            "GROUP BY c.key) o USING (key) ORDER BY m.idx")
+
+    def bands(self, what: str, bands: int, num_perm: int) -> Iterator[list[bytes]]:
+        """Each LSH band of the signatures of the merge's keys (`keys`) or of the pages (`pages`), one
+        band at a time: the index never holds whole signatures."""
+        width = num_perm // bands * 4
+        table, source = {"keys": ("merge_keys", "keys USING (key)"),
+                         "pages": ("merge_pages", "documents USING (doc_id)")}[what]
+        self.db.execute(f"DROP TABLE IF EXISTS temp.{table}_sigs")  # in index order: each band is one scan
+        self.db.execute(f"CREATE TEMP TABLE {table}_sigs AS SELECT sig FROM {table} JOIN {source} ORDER BY idx")
+        for band in range(bands):
+            yield [r[0] for r in self.db.execute(f"SELECT substr(sig, ?, ?) FROM {table}_sigs ORDER BY rowid",
+                                                 (band * width + 1, width))]
+        self.db.execute(f"DROP TABLE temp.{table}_sigs")
+
+    def set_clusters(self, rows: Iterable[tuple[int, str, int]]) -> None:
+        """(key index, claim id, cluster number in reading order) for every key of the merge."""
+        self.db.executemany("UPDATE merge_keys SET claim_id = ?, cluster = ? WHERE idx = ?",
+                            [(cid, cluster, idx) for idx, cid, cluster in rows])
+        self.db.execute("UPDATE keys SET claim_id = (SELECT claim_id FROM merge_keys m WHERE m.key = keys.key) "
+                        "WHERE key IN (SELECT key FROM merge_keys)")
+
+    def occurrences(self, full: bool = True) -> Iterator[tuple[Any, ...]]:
+        """Every claim occurrence, grouped by cluster in reading order, then in page order: cluster, claim
+        id, doc id, position, char start, char end, text, and with `full` section, roles, type, key index."""
+        extra = ", c.section, c.roles, c.claim_type, m.idx" if full else ""
+        yield from self.db.execute(
+            f"SELECT m.cluster, m.claim_id, c.doc_id, c.position, c.char_start, c.char_end, c.text{extra} "
+            "FROM claims c JOIN merge_keys m USING (key) JOIN documents d USING (doc_id) "
+            "ORDER BY m.cluster, d.source_path, c.position")
 
     # --- templates --------------------------------------------------------------------------------
 
@@ -238,12 +298,12 @@ class State:
         self.db.executemany("INSERT INTO templates VALUES (:site, :kind, :key, :pages, :text, :template)", rows)
 
 
-def _document(row: tuple[Any, ...], claims: tuple[Claim, ...]) -> Document:
+def _document(row: tuple[Any, ...]) -> Document:
     (doc_id, _, source_path, fmt, title, text, url, published, encoding, script, chars_raw, first, last,
-     removed, _sig) = row
+     removed, _sig) = row[:15]
     return Document(source_path, fmt, source_url=url, encoding=encoding, chars_raw=chars_raw, title=title,
                     published=published, removed=tuple(Removal(*r) for r in json.loads(removed)), script=script,
-                    text=text, claims=claims, doc_id=doc_id, first_seen=first, last_seen=last)
+                    text=text, doc_id=doc_id, first_seen=first, last_seen=last)
 
 
 def open_copy(previous: Path | None, target: Path) -> State:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .config import WriteConfig
-from .dedup import Corpus
+from .dedup import Merged
 from .faults import checkpoint
 from .model import Document
 
@@ -67,48 +67,49 @@ BATCH_ROWS = 2000
 BATCH_CHARS = 4_000_000  # a batch of page texts is flushed at this size: memory stays flat whatever the pages
 
 
-def tables(corpus: Corpus, roles: list[dict[str, Any]],
-           pages: Callable[[], Iterable[Document]] | None = None) -> dict[str, pa.Table | Batches]:
-    """The contract's tables. The pages (documents and removals) are streamed from `pages` when
-    given (the state), else taken from the corpus; the claims are built from the clusters."""
-    source = pages or (lambda: corpus.documents)
+def tables(merged: Merged, roles: list[dict[str, Any]],
+           pages: Callable[[], Iterable[tuple[Document, str | None]]]) -> dict[str, Batches]:
+    """The contract's tables, each streamed as it is written: the pages (with the page each republishes)
+    and their removals from `pages`, the claims and occurrences from the merge."""
 
     def documents() -> Iterator[dict[str, Any]]:
-        for d in source():
+        for d, duplicate_of in pages():
             yield {
                 "doc_id": d.doc_id, "source_path": d.source_path, "title": d.title, "text": d.text,
-                "duplicate_of": corpus.duplicate_of.get(d.doc_id), "source_url": d.source_url, "site": d.site,
+                "duplicate_of": duplicate_of, "source_url": d.source_url, "site": d.site,
                 "published": d.published, "format": d.format, "encoding": d.encoding, "script": d.script,
                 "chars_raw": d.chars_raw, "chars_kept": len(d.text), "first_seen": d.first_seen,
                 "last_seen": d.last_seen,
             }
 
     def removed() -> Iterator[dict[str, Any]]:
-        for d in source():
+        for d, _ in pages():
             for r in d.removed:
                 yield {"doc_id": d.doc_id, "stage": r.stage, "rule": r.rule, "text": r.text, "line": r.line}
 
-    claims = [{
-        "claim_id": c.claim_id, "text": c.text, "roles": list(c.roles), "claim_type": c.claim_type,
-        "support": len(c.doc_ids), "doc_ids": list(c.doc_ids), "section": SECTION_SEP.join(c.section),
-        "first_seen": c.first_seen, "last_seen": c.last_seen,
-    } for c in corpus.clusters]
-    columns: dict[str, list[Any]] = {name: [] for name in SCHEMAS["claim_occurrences"].names}
-    for c in corpus.clusters:  # by column: one row per place a claim was seen adds up on a large corpus
-        for doc_id, pos, start, end, text in c.occurrences:
-            for name, value in zip(columns, (c.claim_id, doc_id, pos, start, end, text), strict=True):
-                columns[name].append(value)
-    counts: dict[str, int] = {}
-    for c in corpus.clusters:
-        for role in c.roles:
-            counts[role] = counts.get(role, 0) + 1
-    role_rows = [{**r, "claims": counts.get(r["role_id"], 0)} for r in roles]
+    def claims() -> Iterator[dict[str, Any]]:
+        for c in merged.clusters():
+            yield {
+                "claim_id": c.claim_id, "text": c.text, "roles": list(c.roles), "claim_type": c.claim_type,
+                "support": len(c.doc_ids), "doc_ids": list(c.doc_ids), "section": SECTION_SEP.join(c.section),
+                "first_seen": c.first_seen, "last_seen": c.last_seen,
+            }
+
+    def occurrences() -> Iterator[dict[str, Any]]:
+        names = SCHEMAS["claim_occurrences"].names
+        for row in merged.occurrence_rows():
+            yield dict(zip(names, row, strict=True))
+
+    def role_rows() -> Iterator[dict[str, Any]]:
+        for r in roles:
+            yield {**r, "claims": merged.role_claims.get(r["role_id"], 0)}
+
     return {
         "documents": _batched(documents, SCHEMAS["documents"]),
-        "claims": pa.Table.from_pylist(claims, schema=SCHEMAS["claims"]),
-        "claim_occurrences": pa.Table.from_pydict(columns, schema=SCHEMAS["claim_occurrences"]),
+        "claims": _batched(claims, SCHEMAS["claims"]),
+        "claim_occurrences": _batched(occurrences, SCHEMAS["claim_occurrences"]),
         "removed": _batched(removed, SCHEMAS["removed"]),
-        "roles": pa.Table.from_pylist(role_rows, schema=SCHEMAS["roles"]),
+        "roles": _batched(role_rows, SCHEMAS["roles"]),
     }
 
 
@@ -134,14 +135,19 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def write_claims_csv(table: pa.Table, path: Path) -> None:
-    """The claims as CSV: UTF-8, list cells joined with |, formula-looking cells escaped."""
+def write_claims_csv(parquet: Path, path: Path) -> int:
+    """The claims as CSV, read back from their Parquet file a batch at a time: UTF-8, list cells joined
+    with |, formula-looking cells escaped. Returns the rows written."""
+    rows = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(table.column_names)
-        for row in table.to_pylist():
-            writer.writerow([spreadsheet_safe("|".join(v) if isinstance(v, list) else "" if v is None else v)
-                             for v in row.values()])
+        writer.writerow(SCHEMAS["claims"].names)
+        for batch in pq.ParquetFile(parquet).iter_batches():
+            for row in batch.to_pylist():
+                writer.writerow([spreadsheet_safe("|".join(v) if isinstance(v, list) else "" if v is None else v)
+                                 for v in row.values()])
+            rows += batch.num_rows
+    return rows
 
 
 def sha256_file(path: Path) -> str:
@@ -163,29 +169,21 @@ def _fsync(path: Path) -> None:
 MANIFEST = "manifest.json"
 
 
-def write_folder(folder: Path, built: dict[str, pa.Table | Batches], manifest: dict[str, Any],
-                 cfg: WriteConfig) -> None:
+def write_folder(folder: Path, built: dict[str, Batches], manifest: dict[str, Any], cfg: WriteConfig) -> None:
     """Write every corpus file into the staging folder, the manifest last, each synced to disk."""
     files: dict[str, dict[str, Any]] = {}
     compression = None if cfg.compression == "none" else cfg.compression
-    for name, table in built.items():
+    for name, batches in built.items():
         path = folder / f"{name}.parquet"
-        if isinstance(table, pa.Table):
-            pq.write_table(table, path, compression=compression)
-            rows = table.num_rows
-        else:
-            rows = 0
-            with pq.ParquetWriter(path, SCHEMAS[name], compression=compression) as writer:
-                for batch in table():
-                    writer.write_batch(batch)
-                    rows += batch.num_rows
+        rows = 0
+        with pq.ParquetWriter(path, SCHEMAS[name], compression=compression) as writer:
+            for batch in batches():
+                writer.write_batch(batch)
+                rows += batch.num_rows
         files[path.name] = {"rows": rows}
         checkpoint("write")
-    claims = built["claims"]
-    if cfg.csv and isinstance(claims, pa.Table):
-        path = folder / "claims.csv"
-        write_claims_csv(claims, path)
-        files[path.name] = {"rows": claims.num_rows}
+    if cfg.csv:
+        files["claims.csv"] = {"rows": write_claims_csv(folder / "claims.parquet", folder / "claims.csv")}
     for name, info in files.items():
         _fsync(folder / name)
         info["sha256"] = sha256_file(folder / name)

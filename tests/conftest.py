@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Config
+from pipeline import dedup
+from pipeline.config import Config, DedupConfig
+from pipeline.model import Document
+from pipeline.state import State
+from pipeline.text import canonical
 
 DATA = Path(__file__).parent / "data"
 PROJECT = Path(__file__).parent.parent
@@ -25,3 +29,22 @@ def case_ids(cases: list[dict]) -> list[str]:
 @pytest.fixture(scope="session")
 def cfg() -> Config:
     return Config()
+
+
+DEDUP = DedupConfig()
+
+
+def merge_pages(docs: list[Document], cfg: DedupConfig = DEDUP,
+                db: State | None = None) -> tuple[State, dedup.Merged]:
+    """Pages put into a state as the runner does (a new one in memory unless given; a page given
+    again replaces itself), then merged."""
+    db = db or State(Path(":memory:"))
+    for d in docs:
+        db.reset_input(d.source_path)
+        db.add_document(d.source_path, d, dedup.page_signature(d.text, cfg), (), [canonical(c.text) for c in d.claims])
+    db.clear_pending()
+    return db, dedup.merge(db, cfg)
+
+
+def clusters(docs: list[Document], cfg: DedupConfig = DEDUP, db: State | None = None) -> list[dedup.Cluster]:
+    return list(merge_pages(docs, cfg, db)[1].clusters())

@@ -7,6 +7,7 @@ import pytest
 from pipeline import dedup
 from pipeline.config import ConfigError, DedupConfig
 from pipeline.model import Claim, Document
+from tests.conftest import clusters, merge_pages
 
 CFG = DedupConfig()
 LONG = ("新媒体运营是通过现代化互联网手段，利用微信、微博、贴吧等新兴媒体平台工具"
@@ -22,29 +23,28 @@ def doc(path: str, doc_id: str, *claims: str, roles: tuple[str, ...] = ("operati
                     first_seen=seen, last_seen=seen)
 
 
-def texts(corpus: dedup.Corpus) -> list[list[str]]:
-    return [sorted({o[4] for o in c.occurrences}) for c in corpus.clusters]
-
-
 def test_exact_dedup_across_script_width_and_punctuation() -> None:
-    corpus = dedup.merge([
+    _, merged = merge_pages([
         doc("a.txt", "A", "運營負責增長。"),
         doc("b.txt", "B", "运营负责增长"),
         doc("c.txt", "C", "运营负责增长", "推广负责曝光。"),
-    ], CFG)
-    assert len(corpus.clusters) == 2
-    first = corpus.clusters[0]
+    ])
+    found = list(merged.clusters())
+    assert len(found) == 2
+    first = found[0]
     assert first.text == "运营负责增长"  # the wording most pages use represents the claim
     assert first.doc_ids == ("A", "B", "C")
-    assert len(first.occurrences) == 3
+    occurrences = list(merged.occurrence_rows())
+    assert [o[0] for o in occurrences].count(first.claim_id) == 3
+    assert merged.occurrences == 4 and merged.claims == 2
 
 
 def test_lightly_reworded_claims_merge_after_verification() -> None:
     a, b = dedup.shingles(dedup.canonical(LONG), 3), dedup.shingles(dedup.canonical(REWORDED), 3)
     assert 0.6 <= dedup.jaccard(a, b) < 0.8  # reworded, not a copy
-    corpus = dedup.merge([doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)], CFG)
-    assert len(corpus.clusters) == 1
-    assert corpus.clusters[0].doc_ids == ("A", "B")
+    found = clusters([doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)])
+    assert len(found) == 1
+    assert found[0].doc_ids == ("A", "B")
 
 
 @pytest.mark.parametrize(("one", "other", "why"), [
@@ -56,23 +56,23 @@ def test_lightly_reworded_claims_merge_after_verification() -> None:
 def test_look_alikes_stay_apart(one: str, other: str, why: str) -> None:
     roles_one = ("product_operations",) if why == "different roles" else ("operations",)
     roles_other = ("content_operations",) if why == "different roles" else ("operations",)
-    corpus = dedup.merge([doc("a.txt", "A", one, roles=roles_one), doc("b.txt", "B", other, roles=roles_other)], CFG)
-    assert len(corpus.clusters) == 2, why
+    pages = [doc("a.txt", "A", one, roles=roles_one), doc("b.txt", "B", other, roles=roles_other)]
+    assert len(clusters(pages)) == 2, why
 
 
 def test_claim_ids_do_not_depend_on_input_order() -> None:
     docs = [doc("a.txt", "A", "运营负责增长。"), doc("b.txt", "B", "推广负责曝光。")]
-    one = {c.text: c.claim_id for c in dedup.merge(docs, CFG).clusters}
-    two = {c.text: c.claim_id for c in dedup.merge(list(reversed(docs)), CFG).clusters}
+    one = {c.text: c.claim_id for c in clusters(docs)}
+    two = {c.text: c.claim_id for c in clusters(list(reversed(docs)))}
     assert one == two
 
 
 def test_claim_id_kept_when_later_nights_add_members_and_a_better_wording() -> None:
     night1 = [doc("a.txt", "A", LONG, seen="2026-01-01")]
-    keys: dict[str, dedup.KeyRecord] = {}
-    first = dedup.merge(night1, CFG, keys, {}, "2026-01-01").clusters[0]
-    night2 = night1 + [doc(f"{n}.txt", n, REWORDED, seen="2026-01-02") for n in "BCD"]
-    second = dedup.merge(night2, CFG, keys, {}, "2026-01-02").clusters
+    db, merged = merge_pages(night1)
+    first = next(merged.clusters())
+    night2 = [doc(f"{n}.txt", n, REWORDED, seen="2026-01-02") for n in "BCD"]
+    second = clusters(night2, db=db)
     assert len(second) == 1
     assert second[0].claim_id == first.claim_id
     assert second[0].text == REWORDED  # three pages use it now
@@ -80,11 +80,10 @@ def test_claim_id_kept_when_later_nights_add_members_and_a_better_wording() -> N
 
 
 def test_ids_stay_unique_when_a_cluster_splits() -> None:
-    keys: dict[str, dedup.KeyRecord] = {}
-    dedup.merge([doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)], CFG, keys)
+    db, merged = merge_pages([doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)])
+    assert merged.claims == 1
     apart = replace(CFG, threshold=0.99)  # the same keys no longer merge
-    pages = [doc("a.txt", "A", LONG), doc("b.txt", "B", REWORDED)]
-    ids = [c.claim_id for c in dedup.merge(pages, apart, keys).clusters]
+    ids = [c.claim_id for c in clusters([], apart, db)]
     assert len(ids) == 2 and len(set(ids)) == 2
 
 
@@ -93,9 +92,10 @@ def test_republished_page_in_another_script_is_marked_duplicate_of_the_earliest(
             "推广人员把外面的新用户拉进来，运营人员把他们留下来。新媒体运营偏向内部工作，营销偏向对外。")
     original = doc("z.txt", "Z", "运营负责增长。", text=body, seen="2026-01-01")
     copy = doc("a.txt", "A", "運營負責增長。", text=dedup_traditional(body) + "转载自某网站", seen="2026-01-02")
-    corpus = dedup.merge([copy, original], CFG)
-    assert corpus.duplicate_of == {"A": "Z"}
-    assert corpus.clusters[0].doc_ids == ("A", "Z")  # its claims still count as support
+    db, merged = merge_pages([copy, original])
+    assert merged.duplicate_documents == 1
+    assert {d.doc_id: duplicate_of for d, duplicate_of in db.pages()} == {"A": "Z", "Z": None}
+    assert next(merged.clusters()).doc_ids == ("A", "Z")  # its claims still count as support
 
 
 def dedup_traditional(text: str) -> str:
@@ -111,7 +111,8 @@ def test_union_find_joins_chains() -> None:
     def similar(a: int, b: int) -> bool:
         return dedup.jaccard(grams[a], grams[b]) >= 0.5
 
-    assert dedup.group(dedup.matrix_of(dedup.signatures(items, 2, 128), 128), similar, 32) == [0, 0, 0]
+    matrix = dedup.matrix_of(dedup.signatures(items, 2, 128), 128)
+    assert dedup.group(3, (matrix[:, band * 4:band * 4 + 4] for band in range(32)), similar) == [0, 0, 0]
 
 
 def test_bad_lsh_settings_are_config_errors() -> None:

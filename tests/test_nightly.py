@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,14 @@ def test_unreadable_state_is_one_line_and_full_rebuilds(tmp_path: Path, capsys: 
     assert len(err) == 1 and "--full" in err[0]
     assert ingest(RAW, out, "--full") == 0
     assert manifest(out)["counts"]["inputs"] == {"ingested": 4}
+
+
+def test_state_of_an_older_schema_is_refused_untouched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "clean"
+    assert ingest(RAW, out) == 0
+    with sqlite3.connect(out / "state.sqlite") as db:
+        db.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    before = (out / "state.sqlite").read_bytes()
+    assert ingest(RAW, out) == 2
+    assert "state schema 1" in capsys.readouterr().err
+    assert (out / "state.sqlite").read_bytes() == before

@@ -5,19 +5,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import dedup, write
-from pipeline.config import DedupConfig, WriteConfig
+from pipeline import write
+from pipeline.config import WriteConfig
 from pipeline.model import Claim, Document
-
-
-def corpus() -> dedup.Corpus:
-    d = Document("a.txt", "text", doc_id="A", text="=运营负责增长。",
-                 claims=(Claim("=运营负责增长。", roles=("operations", "sem"), char_end=8),))
-    return dedup.merge([d], DedupConfig())
+from tests.conftest import merge_pages
 
 
 def publish(out: Path) -> None:
-    built = write.tables(corpus(), [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}])
+    d = Document("a.txt", "text", doc_id="A", text="=运营负责增长。",
+                 claims=(Claim("=运营负责增长。", roles=("operations", "sem"), char_end=8),))
+    db, merged = merge_pages([d])
+    built = write.tables(merged, [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}],
+                         db.pages)
     folder = write.stage(out)
     write.write_folder(folder, built, {"run_id": "r"}, WriteConfig())
     write.swap(out, folder)
