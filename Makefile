@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint clean
+.PHONY: run test browser lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,14 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) -m pipeline ingest raw/
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(PY) -m ruff check pipeline tests bench
 	$(PY) -m pytest
+
+# The report test renders report.html in headless Chromium (Debian's package, with a CJK font).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-zenhei >/dev/null \
+		|| echo "no Chromium: the report rendering test will be skipped (apt-get install chromium fonts-wqy-zenhei)"; }
 
 clean:
 	rm -rf clean .clean.* $(VENV)

@@ -7,8 +7,11 @@ error; 3 another run holds the output folder.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import runner
@@ -53,9 +56,13 @@ def build_parser() -> Parser:
     verbosity = ing.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true")
     verbosity.add_argument("-q", "--quiet", action="store_true")
+    ing.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="log lines on stderr as text (default) or one JSON object each, for cron and log shippers")
     exp = sub.add_parser("explain", help="show why each line of FILE was kept or removed, and its claims")
     exp.add_argument("file", type=Path, metavar="FILE")
     exp.add_argument("--config", type=Path)
+    exp.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="colour the lines (default: on a terminal only; NO_COLOR turns it off)")
     st = sub.add_parser("stats", help="key figures of an output folder")
     st.add_argument("dir", type=Path, nargs="?", default=Path("clean"), metavar="DIR")
     return parser
@@ -67,23 +74,55 @@ def config_for(path: Path | None):
     return load(PROJECT_CONFIG) if PROJECT_CONFIG.is_file() else load(None)
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line: time, level, logger, message, and a run summary's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                 "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+                 **getattr(record, "fields", {})}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: int, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def summary(result: runner.RunResult, out: str) -> tuple[str, dict[str, object]]:
+    """The run's last log line, and its fields for JSON logs."""
+    counts = result.manifest["counts"]
+    inputs = counts["inputs"]
+    fields = {"out": out, "run_id": result.manifest.get("run_id"), "pages_in": sum(inputs.values()),
+              "ingested": inputs.get("ingested", 0), "unchanged": inputs.get("unchanged", 0),
+              "dropped": inputs.get("dropped", 0), "failed": inputs.get("failed", 0),
+              "claims_new": counts.get("claims_added", 0), "claims_total": counts["claims"],
+              "seconds": result.manifest["seconds"]}
+    text = ("{out}: pages in {pages_in} (ingested {ingested}, unchanged {unchanged}, dropped {dropped}, "
+            "failed {failed}); claims new {claims_new}, total {claims_total}; {seconds:.1f}s").format(**fields)
+    return text, fields
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
     level = logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(level, getattr(args, "log_format", "text"))
     # trafilatura reports every page it cannot parse at ERROR; our fallback handles those pages.
     logging.getLogger("trafilatura").setLevel(level if level == logging.DEBUG else logging.CRITICAL)
     try:
         if args.command == "stats":
-            from . import stats  # pandas: only this command needs it
+            from . import stats
 
             return stats.main(args.dir)
         cfg = config_for(args.config)
         if args.command == "explain":
             from . import explain
 
-            return explain.main(args.file, cfg)
+            return explain.main(args.file, cfg, args.color)
         if not args.raw_dir.is_dir():
             print(f"error: not a folder: {args.raw_dir}", file=sys.stderr)
             return EXIT_USAGE
@@ -98,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the previous corpus is untouched", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `stats | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     for failure in result.failed:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
-    counts = result.manifest["counts"]
-    log.info("%s: inputs %s, documents %d, claims %d, %.1fs", "dry run" if args.dry_run else str(args.out),
-             counts["inputs"], counts["documents"], counts["claims"], result.manifest["seconds"])
+    text, fields = summary(result, "dry run" if args.dry_run else str(args.out))
+    log.info(text, extra={"fields": fields})
     return EXIT_FAILED_INPUTS if result.failed else EXIT_OK
 
 

@@ -146,7 +146,7 @@ def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], boo
     uf = UnionFind(n)
     if n < 2:
         return list(range(n))
-    checked: set[tuple[int, int]] = set()
+    checked: set[int] = set()  # pairs a * n + b: one int each, not a tuple of two
     for band in bands:
         for bucket in buckets(band):
             members = sorted(int(i) for i in bucket)
@@ -155,8 +155,8 @@ def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], boo
                 # each member against the one before it and the bucket's first: a chain of similar items
                 # joins, and a bucket of a million look-alikes (numbered template lines) costs two checks each
                 for a in {before, head}:
-                    if (a, b) not in checked and uf.find(a) != uf.find(b):
-                        checked.add((a, b))
+                    if a * n + b not in checked and uf.find(a) != uf.find(b):
+                        checked.add(a * n + b)
                         if similar(a, b):
                             uf.union(a, b)
     return [uf.find(i) for i in range(n)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -59,7 +60,25 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
     return out
 
 
-def main(path: Path, cfg: Config) -> int:
+COLOURS = ((" - DROP", "31"), (" ~ CUT", "33"), ("   keep", "2"), ("==", "1;36"), ("   [", "32"))  # by line start
+
+
+def paint(line: str) -> str:
+    """A line of the explanation in colour (ANSI): removed red, cut yellow, kept dim, claims green."""
+    for start, code in COLOURS:
+        if line.startswith(start):
+            return f"\x1b[{code}m{line}\x1b[0m"
+    return line
+
+
+def use_colour(choice: str) -> bool:
+    """"auto": colour on a terminal, plain when piped or when NO_COLOR is set."""
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def main(path: Path, cfg: Config, colour: str = "auto") -> int:
     if not path.is_file():
         print(f"error: not a file: {path}", file=sys.stderr)
         return 2
@@ -71,5 +90,6 @@ def main(path: Path, cfg: Config) -> int:
             print(f"== {item.path}: {item.outcome}: {item.reason}")
             status = 1 if item.outcome == "failed" else status
             continue
-        print("\n".join(render(item, trace(item, stages), strip_ids)))
+        lines = render(item, trace(item, stages), strip_ids)
+        print("\n".join(map(paint, lines) if use_colour(colour) else lines))
     return status

@@ -31,7 +31,21 @@ from typing import Any
 import pyarrow as pa
 from tqdm import tqdm
 
-from . import __version__, boilerplate, decode, dedup, extract, normalise, read, roles, segment, state, templates, write
+from . import (
+    __version__,
+    boilerplate,
+    decode,
+    dedup,
+    extract,
+    normalise,
+    read,
+    report,
+    roles,
+    segment,
+    state,
+    templates,
+    write,
+)
 from .config import Config
 from .faults import checkpoint
 from .model import Document, Drop, Stage
@@ -301,16 +315,26 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                 }
                 if dry_run:
                     return result
-                if built is None:
-                    write.write_manifest(folder, result.manifest)
-                else:
-                    write.write_folder(folder, built, result.manifest, cfg.write)  # pages streamed from the state
+                outputs = result.manifest.pop("outputs") if built is None else write.write_folder(folder, built,
+                                                                                                   cfg.write)
+                _report(out, folder, result.manifest, outputs)
                 db.commit()
             write.swap(out, folder)
             return result
         finally:
             if folder.exists():  # not swapped in: an error or a dry run
                 write.discard(folder)
+
+
+def _report(out: Path, folder: Path, manifest: dict[str, Any], outputs: dict[str, Any]) -> None:
+    """The change since the previous corpus, report.html, then the manifest (last, as it lists the files)."""
+    change = report.change(out, folder)
+    manifest["counts"].update(claims_added=change.pop("claims_added"),
+                              claims_gaining_support=change.pop("claims_gaining_support"))
+    manifest["change"] = change
+    report.write(folder, manifest)
+    outputs[write.REPORT] = {"sha256": write.sha256_file(folder / write.REPORT)}
+    write.write_manifest(folder, {**manifest, "outputs": outputs})
 
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],

@@ -167,10 +167,11 @@ def _fsync(path: Path) -> None:
 
 
 MANIFEST = "manifest.json"
+REPORT = "report.html"
 
 
-def write_folder(folder: Path, built: dict[str, Batches], manifest: dict[str, Any], cfg: WriteConfig) -> None:
-    """Write every corpus file into the staging folder, the manifest last, each synced to disk."""
+def write_folder(folder: Path, built: dict[str, Batches], cfg: WriteConfig) -> dict[str, dict[str, Any]]:
+    """Write every corpus file into the staging folder, each synced to disk; their rows and checksums."""
     files: dict[str, dict[str, Any]] = {}
     compression = None if cfg.compression == "none" else cfg.compression
     for name, batches in built.items():
@@ -187,10 +188,13 @@ def write_folder(folder: Path, built: dict[str, Batches], manifest: dict[str, An
     for name, info in files.items():
         _fsync(folder / name)
         info["sha256"] = sha256_file(folder / name)
-    write_manifest(folder, {**manifest, "outputs": files})
+    return files
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """The manifest, last: the report (written after the corpus files) is synced with it."""
+    if (folder / REPORT).is_file():
+        _fsync(folder / REPORT)
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     _fsync(folder / MANIFEST)
     _fsync(folder)
