@@ -6,6 +6,9 @@ the wrong type, is a `ConfigError` whose message is one line a user can act on.
 
 from __future__ import annotations
 
+import inspect
+import json
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields
@@ -24,8 +27,8 @@ class ReadConfig:
     max_file_mb: float = 64.0  # larger inputs fail with a reason instead of exhausting memory
     max_decompressed_mb: float = 256.0  # gzip bombs stop here
     max_page_mb: float = 16.0  # one page (file or record) larger than this is no article: it fails
-    html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml", ".shtml")
-    text_suffixes: tuple[str, ...] = (".txt", ".md")
+    html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml", ".shtml")  # read as HTML (also inside .gz)
+    text_suffixes: tuple[str, ...] = (".txt", ".md")  # read as text dumps: one paragraph a line
     url_sidecar_suffix: str = ".url"  # page.html + page.html.url holding the page's URL
 
 
@@ -37,7 +40,7 @@ class DecodeConfig:
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    engine: str = "density"  # density (ours) or trafilatura (for comparison runs)
+    engine: str = "density"  # main-content extractor: ours, or trafilatura for comparison runs
     max_link_density: float = 0.5  # a block with more of its text in links is a link list
     link_block_penalty: float = 0.5  # weight per character of a link-list block, against it
     punct_weight: float = 3.0  # weight per Chinese/ASCII punctuation mark: sentences, not labels
@@ -53,13 +56,13 @@ class BoilerplateConfig:
 
 @dataclass(frozen=True)
 class NormaliseConfig:
-    opencc: str = "t2s"  # t2s, tw2s, hk2s, or none
+    opencc: str = "t2s"  # script conversion to Simplified (Taiwan and Hong Kong variants), or none
     mojibake: bool = True  # repair UTF-8 text that was mis-decoded as Latin-1/cp1252 or GBK
     annotations: bool = True  # remove pinyin and script annotations: 產(chǎn), {练:pǐn}, (繁体:個)
     noise: bool = True  # remove symbols inserted inside words: 产㊣品, 运✅营
     width: bool = True  # full-width Latin letters and digits to ASCII
     punctuation: bool = True  # ASCII punctuation and quotes in Chinese context to Chinese ones
-    whitespace: bool = True
+    whitespace: bool = True  # collapse runs of spaces, drop zero-width and control characters
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,12 @@ class TemplatesConfig:
 
 @dataclass(frozen=True)
 class SegmentConfig:
-    max_claim_chars: int = 300
-    min_claim_chars: int = 4
+    max_claim_chars: int = 300  # a longer sentence is split at its clauses
+    min_claim_chars: int = 4  # a shorter piece is no claim
     # A short sentence that starts by continuing the one before ("就会对你有很大启发。") says nothing alone.
     fragment_starts: tuple[str, ...] = ("就", "是", "等", "尤其是")
-    fragment_max_chars: int = 20
-    heading_max_chars: int = 30
+    fragment_max_chars: int = 20  # ...when it is at most this long
+    heading_max_chars: int = 30  # a longer line is never a heading
     # A short unpunctuated line with one of these after its subject states something (a mind-map
     # node: "新媒体营销偏向对外的工作"): a claim, and the context of the lines under it.
     statement_verbs: tuple[str, ...] = ("是", "就是", "是指", "偏向", "倾向于", "侧重于", "负责", "属于", "不是",
@@ -92,13 +95,13 @@ class SegmentConfig:
 
 @dataclass(frozen=True)
 class RolesConfig:
-    lexicon: str = "roles.toml"
-    claim_types: str = "claim_types.toml"
+    lexicon: str = "roles.toml"  # role ids, names, aliases (relative to the config file, or packaged)
+    claim_types: str = "claim_types.toml"  # claim type rules, first match wins
     # A page gives claims only when it is about roles: its title names one, or this many of its
     # headings do (one is enough when the term is not a weak one), or this many claims name a role
     # with a term that is not weak. Set both to 0 to keep every page.
     topic_min_headings: int = 2
-    topic_min_claims: int = 3
+    topic_min_claims: int = 3  # (see topic_min_headings)
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,8 @@ class DedupConfig:
 
 @dataclass(frozen=True)
 class WriteConfig:
-    csv: bool = True
-    compression: str = "zstd"
+    csv: bool = True  # also write claims.csv
+    compression: str = "zstd"  # Parquet compression
 
 
 @dataclass(frozen=True)
@@ -240,3 +243,47 @@ def load(path: Path | None) -> Config:
         raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
     return parse(data, base_dir=path.resolve().parent)
 
+
+
+def _notes(cls: type) -> dict[str, str]:
+    """Each field's comment in the source (the lines above it and the one after it): the reference text."""
+    notes: dict[str, str] = {}
+    above: list[str] = []
+    for line in inspect.getsource(cls).splitlines()[1:]:
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            above.append(stripped.lstrip("# "))
+            continue
+        match = re.match(r"\s{4}(\w+): [^=]+=", line)
+        if match:
+            after = line.split("  # ", 1)[1].strip() if "  # " in line else ""
+            notes[match.group(1)] = " ".join([*above, after]).strip()
+        if not stripped.startswith(("'", '"')):  # continuation lines of a long default keep the comment
+            above = []
+    return notes
+
+
+def _shown(value: Any) -> str:
+    value = _jsonable(value)
+    if isinstance(value, list) and len(value) > 6:
+        return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value[:6]) + ", …]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def reference() -> str:
+    """The configuration reference (Markdown), generated from the dataclasses above: the README carries
+    it, and a test fails when the two drift apart."""
+    out = []
+    top = _section_types(Config)
+    for name, cls in top.items():
+        if name == "base_dir":
+            continue
+        out += [f"#### `[{name}]`", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        notes, defaults, types_ = _notes(cls), cls(), _section_types(cls)
+        for key, annotation in types_.items():
+            allowed = ENUMS.get((name, key))
+            meaning = "; ".join(filter(None, [notes.get(key, ""), f"one of: {', '.join(allowed)}" if allowed else ""]))
+            kind = "list of strings" if typing.get_origin(annotation) is tuple else annotation.__name__
+            out.append(f"| `{key}` | {kind} | `{_shown(getattr(defaults, key))}` | {meaning.replace('|', '/')} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"

@@ -18,7 +18,7 @@ def publish(out: Path) -> None:
     built = write.tables(merged, [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}],
                          db.pages)
     folder = write.stage(out)
-    write.write_folder(folder, built, {"run_id": "r"}, WriteConfig())
+    write.write_manifest(folder, {"run_id": "r", "outputs": write.write_folder(folder, built, WriteConfig())})
     write.swap(out, folder)
 
 
