@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from tqdm import tqdm
 
 from . import (
@@ -315,8 +314,10 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                 }
                 if dry_run:
                     return result
-                outputs = result.manifest.pop("outputs") if built is None else write.write_folder(folder, built,
-                                                                                                   cfg.write)
+                if built is None:  # nothing changed: the previous files were linked
+                    outputs = result.manifest.pop("outputs")
+                else:
+                    outputs = write.write_folder(folder, built, cfg.write)  # streamed from the state
                 _report(out, folder, result.manifest, outputs)
                 db.commit()
             write.swap(out, folder)
@@ -339,7 +340,7 @@ def _report(out: Path, folder: Path, manifest: dict[str, Any], outputs: dict[str
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
          lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str, lock_fd: int,
-         scheduler: str | None = None) -> tuple[RunResult, dict[str, pa.Table | write.Batches] | None]:
+         scheduler: str | None = None) -> tuple[RunResult, dict[str, write.Batches] | None]:
     """Read, process and merge; the tables to write, or None when nothing changed (the previous
     corpus files are then linked into the staging folder)."""
     meta = db.meta()
