@@ -131,7 +131,7 @@ def stats_lines(fig: Figures) -> list[str]:
     """The key figures as plain terminal tables (`python -m pipeline stats`)."""
     c = fig.counts
     m = fig.manifest
-    lines = [f"run {m.get('run_id', '-')} ({m.get('seconds', 0)}s, {m.get('workers', '-')} workers)"]
+    lines = [f"run {m.get('run_id', '-')} ({m.get('seconds', 0)}s, workers {m.get('workers', '-')})"]
     lines += _table("corpus", [("documents", c.get("documents", 0)),
                                ("  republished copies (duplicate_of)", c.get("duplicate_documents", 0)),
                                ("claims", c.get("claims", 0)), ("claim occurrences", c.get("claim_occurrences", 0)),
@@ -244,7 +244,7 @@ def html(fig: Figures) -> str:
     body = "".join(f"<section><h2>{_esc(title)}</h2>{content}</section>" for title, content in sections)
     return (f"<!doctype html><html lang=zh><head><meta charset=utf-8><title>Corpus report {_esc(m.get('run_id'))}"
             f"</title><style>{CSS}</style></head><body><header><h1>Role-claims corpus: run {_esc(m.get('run_id'))}"
-            f"</h1><p>{_esc(m.get('started'))} · {m.get('seconds', 0)}s · {m.get('workers', '-')} workers · "
+            f"</h1><p>{_esc(m.get('started'))} · {m.get('seconds', 0)}s · workers {m.get('workers', '-')} · "
             f"pipeline {_esc(m.get('pipeline_version'))} · config {_esc(m.get('config_version'))} · from "
             f"{_esc(m.get('raw_dir'))}</p></header><main><div class=tiles>{tile_html}</div>{body}</main></body></html>")
 
