@@ -21,6 +21,7 @@ from .state import StateError
 PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 log = logging.getLogger("pipeline")
+summary_log = logging.getLogger("pipeline.summary")  # the run's last line: shown with -q too (cron reads it)
 
 
 class Parser(argparse.ArgumentParser):
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = getattr(args, "quiet", False)
     level = logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING if quiet else logging.INFO
     configure_logging(level, getattr(args, "log_format", "text"))
+    summary_log.setLevel(logging.INFO)
     # trafilatura reports every page it cannot parse at ERROR; our fallback handles those pages.
     logging.getLogger("trafilatura").setLevel(level if level == logging.DEBUG else logging.CRITICAL)
     try:
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for failure in result.failed:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     text, fields = summary(result, "dry run" if args.dry_run else str(args.out))
-    log.info(text, extra={"fields": fields})
+    summary_log.info(text, extra={"fields": fields})
     return EXIT_FAILED_INPUTS if result.failed else EXIT_OK
 
 

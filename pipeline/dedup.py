@@ -83,7 +83,7 @@ def shingles(key: str, k: int) -> frozenset[str]:
     return frozenset(key[i:i + k] for i in range(len(key) - k + 1)) if len(key) > k else frozenset((key,))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+def jaccard(a: frozenset[object], b: frozenset[object]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
@@ -146,7 +146,6 @@ def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], boo
     uf = UnionFind(n)
     if n < 2:
         return list(range(n))
-    checked: set[int] = set()  # pairs a * n + b: one int each, not a tuple of two
     for band in bands:
         for bucket in buckets(band):
             members = sorted(int(i) for i in bucket)
@@ -155,10 +154,8 @@ def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], boo
                 # each member against the one before it and the bucket's first: a chain of similar items
                 # joins, and a bucket of a million look-alikes (numbered template lines) costs two checks each
                 for a in {before, head}:
-                    if a * n + b not in checked and uf.find(a) != uf.find(b):
-                        checked.add(a * n + b)
-                        if similar(a, b):
-                            uf.union(a, b)
+                    if uf.find(a) != uf.find(b) and similar(a, b):
+                        uf.union(a, b)
     return [uf.find(i) for i in range(n)]
 
 
@@ -220,7 +217,7 @@ def merge(db: State, cfg: DedupConfig) -> Merged:
             shared[role_lists] = frozenset(r for roles in json.loads(role_lists) for r in json.loads(roles))
         roles_of.append(shared[role_lists])
     facts = [(tuple(NUMBERS.findall(key)), len(NEGATION.findall(key))) for key in keys]
-    grams: dict[int, frozenset[str]] = {}
+    grams: dict[int, frozenset[int]] = {}  # n-grams as their hashes: smaller than the strings
 
     def similar(a: int, b: int) -> bool:
         """Same numbers, same negations, a role in common, then the true Jaccard of the n-gram sets:
@@ -229,7 +226,7 @@ def merge(db: State, cfg: DedupConfig) -> Merged:
             return False
         for i in (a, b):
             if i not in grams:
-                grams[i] = shingles(keys[i], cfg.shingle)
+                grams[i] = frozenset(map(hash, shingles(keys[i], cfg.shingle)))
         return jaccard(grams[a], grams[b]) >= cfg.threshold
 
     roots = group(len(keys), _band_blocks(db.bands("keys", cfg.bands, cfg.num_perm), cfg), similar)

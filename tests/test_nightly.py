@@ -208,6 +208,7 @@ def test_nothing_is_fetched_from_the_network(tmp_path: Path, monkeypatch: pytest
 def test_unreadable_state_is_one_line_and_full_rebuilds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "clean"
     assert ingest(RAW, out) == 0
+    capsys.readouterr()  # the run's summary line
     (out / "state.sqlite").write_bytes(b"not a database" * 100)
     assert ingest(RAW, out) == 2
     err = capsys.readouterr().err.strip().splitlines()
