@@ -20,7 +20,6 @@ from .state import StateError
 
 PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
-log = logging.getLogger("pipeline")
 summary_log = logging.getLogger("pipeline.summary")  # the run's last line: shown with -q too (cron reads it)
 
 

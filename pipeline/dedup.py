@@ -169,7 +169,7 @@ def mark_duplicates(db: State, cfg: DedupConfig) -> int:
     """Set duplicate_of on every page that republishes an earlier one (first seen, then path order);
     returns how many. Pages are long: a candidate pair is confirmed on the share of equal signature
     slots, the MinHash estimate of their Jaccard."""
-    first_seen = db.page_order()
+    first_seen = db.pages_first_seen()
 
     def similar(a: int, b: int) -> bool:
         one, other = (np.frombuffer(db.page_sig(i), dtype=np.uint32) for i in (a, b))

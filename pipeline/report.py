@@ -30,7 +30,6 @@ class Figures:
 
     manifest: dict[str, Any]
     pages_by: dict[str, Counter[str]] = field(default_factory=dict)  # site, format, encoding, script
-    removed_by_family: Counter[str] = field(default_factory=Counter)
     removed_by_site: Counter[tuple[str, str]] = field(default_factory=Counter)  # (family, site)
     removed_examples: dict[str, list[str]] = field(default_factory=dict)  # rule -> texts
     removed_by_rule: Counter[str] = field(default_factory=Counter)
@@ -44,6 +43,14 @@ class Figures:
     @property
     def counts(self) -> dict[str, Any]:
         return self.manifest.get("counts", {})
+
+    @property
+    def removed_by_family(self) -> Counter[str]:
+        """Removals by the part of the rule id before the dot."""
+        families: Counter[str] = Counter()
+        for rule, n in self.removed_by_rule.items():
+            families[rule.split(".")[0]] += n
+        return families
 
 
 def _batches(path: Path, columns: list[str]) -> Iterator[dict[str, list[Any]]]:
@@ -90,7 +97,6 @@ def figures(folder: Path, manifest: dict[str, Any] | None = None) -> Figures:
     for b in _batches(folder / "removed.parquet", ["doc_id", "rule", "text"]):
         for doc_id, rule, text in zip(b["doc_id"], b["rule"], b["text"], strict=True):
             family = rule.split(".")[0]
-            fig.removed_by_family[family] += 1
             fig.removed_by_site[(family, site_of.get(doc_id, "(no URL)"))] += 1
             fig.removed_by_rule[rule] += 1
             shown = fig.removed_examples.setdefault(rule, [])

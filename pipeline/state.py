@@ -208,7 +208,7 @@ class State:
     def set_page_sig(self, doc_id: str, sig: bytes) -> None:
         self.db.execute("UPDATE documents SET sig = ? WHERE doc_id = ?", (sig, doc_id))
 
-    def page_order(self) -> list[str]:
+    def pages_first_seen(self) -> list[str]:
         """The first seen time of every page, in path order: the rows of `bands("pages", ...)`."""
         return [r[0] for r in self.db.execute("SELECT first_seen FROM merge_pages ORDER BY idx")]
 
