@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import BoilerplateConfig, Config, ConfigError
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 STAGE = "boilerplate"
 DEFAULT_MAX_CHARS = 120
+NO_RULE = -1
+SEEN_ELEMENTS = 50_000  # distinct (tag, id, class, style) remembered: a few MB at most
+TAG_NAMES = re.compile(r"[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*")
 TITLE_MAX_CHARS = 60
 TITLE_SEPARATORS = re.compile(r"_+|\s+[-–—|｜]+\s+|--+|\s*[|｜]\s*")
 
@@ -65,10 +68,10 @@ class ListingRule:
 
 @dataclass(frozen=True, slots=True)
 class ContainerRule:
-    """An HTML element that is furniture as a whole, by tag, id/class token or inline style."""
+    """An HTML element that is furniture as a whole, by tag name, id/class token or inline style."""
 
     id: str
-    tag: re.Pattern[str] | None
+    tags: frozenset[str]
     attr: re.Pattern[str] | None
     style: re.Pattern[str] | None
     max_share: float
@@ -81,7 +84,29 @@ class RulePack:
     blocks: tuple[BlockRule, ...]
     containers: tuple[ContainerRule, ...] = ()
     listings: tuple[ListingRule, ...] = ()
-    container_tags: re.Pattern[str] | None = None  # any container rule's tag, to skip the rest fast
+    # XPath of the elements a container rule can match (below the root): any with an id, class or
+    # style, and any with a rule's tag name.
+    container_query: str = "/*//*[@id or @class or @style]"
+    _seen: dict[tuple[str, str | None, str | None, str | None], int] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def container_rule(self, tag: str, ident: str | None, cls: str | None, style: str | None) -> ContainerRule | None:
+        """The first container rule an element matches by tag name, an id/class token or inline style.
+
+        Memoised on the element's tag and attributes: a site repeats the same few on every page.
+        """
+        key = (tag, ident, cls, style)
+        index = self._seen.get(key)
+        if index is None:
+            if len(self._seen) >= SEEN_ELEMENTS:
+                self._seen.clear()
+            tokens = f"{ident or ''} {cls or ''}".lower().split()
+            index = next((i for i, rule in enumerate(self.containers)
+                          if tag in rule.tags
+                          or (rule.attr is not None and any(rule.attr.search(t) for t in tokens))
+                          or (style and rule.style is not None and rule.style.search(style))), NO_RULE)
+            self._seen[key] = index
+        return self.containers[index] if index != NO_RULE else None
 
 
 def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
@@ -130,17 +155,22 @@ def load_rules(path: Path) -> RulePack:
     containers = []
     for entry in data.get("container", []):
         rid = rule_id(entry)
-        tag, attr, style = (_compile(rid, entry[k], path) if k in entry else None for k in ("tag", "attr", "style"))
-        if tag is None and attr is None and style is None:
+        attr, style = (_compile(rid, entry[k], path) if k in entry else None for k in ("attr", "style"))
+        tag = entry.get("tag", "")
+        if tag and not (isinstance(tag, str) and TAG_NAMES.fullmatch(tag)):
+            raise ConfigError(f"{path.name}: container rule {rid}: tag must be element names joined by |, "
+                              f"like 'nav|aside' (got {tag!r})")
+        if not tag and attr is None and style is None:
             raise ConfigError(f"{path.name}: container rule {rid} needs tag, attr or style")
-        containers.append(ContainerRule(rid, tag, attr, style, float(entry.get("max_share", 0.5))))
+        containers.append(ContainerRule(rid, frozenset(tag.split("|")) if tag else frozenset(), attr, style,
+                                        float(entry.get("max_share", 0.5))))
     listings = []
     for entry in data.get("listing", []):
         rid = rule_id(entry)
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
-    tags = "|".join(f"(?:{c.tag.pattern})" for c in containers if c.tag is not None)
+    tests = ["@id", "@class", "@style", *(f"self::{t}" for t in sorted({t for c in containers for t in c.tags}))]
     return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks), tuple(containers), tuple(listings),
-                    re.compile(tags) if tags else None)
+                    f"/*//*[{' or '.join(tests)}]")
 
 
 def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cache
+from itertools import islice
 
 from bs4 import BeautifulSoup
 from lxml import etree
@@ -35,7 +36,8 @@ from .model import Document, Drop, Removal, Stage
 log = logging.getLogger(__name__)
 
 STAGE = "extract"
-WRAPPER = re.compile(r"\A\s*<text\b([^>]*)>(.*?)(?:</text>\s*)?\Z", re.S | re.I)
+WRAPPER = re.compile(r"\s*<text\b([^>]*)>", re.I)
+WRAPPER_END = "</text>"
 ATTR = re.compile(r"""(\w+)\s*=\s*"([^"]*)\"""")
 # Never text: removed before anything else looks at the page.
 INVISIBLE = frozenset((
@@ -52,7 +54,7 @@ BLOCKS = frozenset((
 ))
 CELLS = frozenset(("td", "th"))
 HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
-WORD = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+NOT_WORD = re.compile(r"[^0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]+")
 PUNCT = re.compile(r"[，。！？；：、,.;!?]")
 SPACE = re.compile(r"[\s\u3000\xa0]+")
 DATE_META = ("article:published_time", "og:published_time", "pubdate", "publishdate", "publish_date",
@@ -94,7 +96,10 @@ def unwrap(markup: str) -> tuple[str, dict[str, str]]:
     match = WRAPPER.match(markup)
     if not match:
         return markup, {}
-    return match.group(2), dict(ATTR.findall(match.group(1)))
+    inner = markup[match.end():].rstrip()
+    if inner[-len(WRAPPER_END):].lower() == WRAPPER_END:
+        inner = inner[:-len(WRAPPER_END)]
+    return inner, dict(ATTR.findall(match.group(1)))
 
 
 def to_lines(text: str) -> tuple[str, ...]:
@@ -130,17 +135,12 @@ def _text(el: etree._Element) -> str:
 
 def _rule_for(el: etree._Element, pack: RulePack) -> ContainerRule | None:
     """The first container rule the element matches by tag, an id/class token, or inline style."""
-    tag = _tag(el)
-    ident, cls, style = el.get("id"), el.get("class"), el.get("style") or ""
-    if not (ident or cls or style or (pack.container_tags is not None and pack.container_tags.fullmatch(tag))):
-        return None  # most elements: a bare <p>, <span>, <td>
-    tokens = f"{ident or ''} {cls or ''}".lower().split()
-    for rule in pack.containers:
-        if ((rule.tag is not None and rule.tag.fullmatch(tag))
-                or (rule.attr is not None and any(rule.attr.search(t) for t in tokens))
-                or (rule.style is not None and style and rule.style.search(style))):
-            return rule
-    return None
+    return pack.container_rule(_tag(el), el.get("id"), el.get("class"), el.get("style"))
+
+
+def _words(text: str) -> int:
+    """Letters, digits and CJK characters in the text (deleting the rest beats counting matches)."""
+    return len(NOT_WORD.sub("", text))
 
 
 def drop_invisible(root: etree._Element) -> None:
@@ -152,20 +152,26 @@ def drop_invisible(root: etree._Element) -> None:
 def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]:
     """Containers the rule pack marks as furniture, with the rule id (outermost match only).
 
-    A container holding more than its rule's `max_share` of the page's text is a layout wrapper
-    that happens to carry a furniture-like class (`has-sidebar`), not furniture: it stays.
+    Only elements a rule can match are looked at (those with an id, class or style, or a rule's
+    tag), found by one XPath query in document order, so an ancestor is decided before its
+    descendants. A container holding more than its rule's `max_share` of the page's text is a
+    layout wrapper that happens to carry a furniture-like class (`has-sidebar`), not furniture.
     """
-    total = len(WORD.findall(_text(root))) or 1
     marked: dict[etree._Element, str] = {}
-    stack = list(reversed(root))
-    while stack:  # depth-first, not descending into what is already marked
-        el = stack.pop()
+    total = 0
+    for el in _xpath(pack.container_query)(root):
         rule = None if _tag(el) == "body" else _rule_for(el, pack)
-        if rule is not None and len(WORD.findall(_text(el))) <= rule.max_share * total:
-            marked[el] = rule.id
+        if rule is None or any(a in marked for a in el.iterancestors()):
             continue
-        stack.extend(reversed(el))
+        total = total or _words(_text(root)) or 1
+        if _words(_text(el)) <= rule.max_share * total:
+            marked[el] = rule.id
     return marked
+
+
+@cache
+def _xpath(query: str) -> etree.XPath:
+    return etree.XPath(query)
 
 
 def simple_cells(root: etree._Element) -> set[etree._Element]:
@@ -174,34 +180,26 @@ def simple_cells(root: etree._Element) -> set[etree._Element]:
     A layout cell (holding paragraphs or whole pages) stays a block of its own; a data table's
     short cells would each be a bare label and weigh against the article they belong to.
     """
-    cells: set[etree._Element] = set()
-    if next(root.iter(*CELLS), None) is None:
-        return cells  # no table on the page
-    inner: list[bool] = [False]  # per open element: has a block or <br> below it
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if event == "start":
-            inner.append(False)
-            continue
-        has_block = inner.pop()
-        tag = _tag(el)
-        if tag in CELLS and not has_block:
-            cells.add(el)
-        inner[-1] = inner[-1] or has_block or tag in BLOCKS or tag == "br"
-    return cells
+    # el.iter yields the cell itself first (a cell is a block): a second hit is a block inside it.
+    return {el for el in root.iter(*CELLS) if next(islice(el.iter(*BLOCKS, "br"), 1, None), None) is None}
 
 
-def blocks(root: etree._Element, marked: dict[etree._Element, str]) -> Iterator[Block]:
+def blocks(root: etree._Element, marked: dict[etree._Element, str]) -> list[Block]:
     """The page as text blocks in reading order; iterative, so 10,000-deep markup cannot overflow.
 
     A marked container's edges are block edges, so each block is wholly inside or outside it.
+    This loop sees every element twice, so it keeps to plain locals: it is most of extraction's time.
     """
     cells = simple_cells(root)
+    out: list[Block] = []
     rules: list[str] = []  # open marked containers, innermost last
     parts: list[str] = []
     link_parts: list[str] = []
     links_open = pre_open = headings_open = 0
 
-    def flush() -> Iterator[Block]:
+    def flush() -> None:
+        if not parts:
+            return
         text = "".join(parts)
         linked = "".join(link_parts)
         parts.clear()
@@ -210,38 +208,36 @@ def blocks(root: etree._Element, marked: dict[etree._Element, str]) -> Iterator[
         for chunk in chunks:
             flat = _flat(chunk)
             if flat:
-                words = len(WORD.findall(flat))
-                yield Block(flat, words, min(words, len(WORD.findall(linked))) if len(chunks) == 1 else 0,
-                            len(PUNCT.findall(flat)), rules[-1] if rules else None, headings_open > 0)
+                words = _words(flat)
+                out.append(Block(flat, words, min(words, _words(linked)) if len(chunks) == 1 else 0,
+                                 len(PUNCT.findall(flat)), rules[-1] if rules else None, headings_open > 0))
 
-    def add(text: str | None) -> None:
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        start = event == "start"
+        if marked and el in marked:
+            flush()
+            if start:
+                rules.append(marked[el])
+            else:
+                rules.pop()
+        elif cells and el in cells:
+            parts.append(" ")
+        elif tag in BLOCKS or (start and tag == "br"):
+            flush()
+        if tag == "a":
+            links_open += 1 if start else -1
+        elif tag == "pre":
+            pre_open += 1 if start else -1
+        elif tag in HEADINGS:
+            headings_open += 1 if start else -1
+        text = el.text if start else el.tail
         if text:
             parts.append(text)
             if links_open:
                 link_parts.append(text)
-
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = _tag(el)
-        step = 1 if event == "start" else -1
-        rule = marked.get(el)
-        if rule is not None:
-            yield from flush()
-            if step == 1:
-                rules.append(rule)
-            else:
-                rules.pop()
-        elif el in cells:
-            parts.append(" ")
-        elif tag in BLOCKS or (tag == "br" and step == 1):
-            yield from flush()
-        if tag == "a":
-            links_open += step
-        elif tag == "pre":
-            pre_open += step
-        elif tag in HEADINGS:
-            headings_open += step
-        add(el.text if step == 1 else el.tail)
-    yield from flush()
+    flush()
+    return out
 
 
 def best_run(weights: list[float]) -> tuple[int, int]:
@@ -284,7 +280,7 @@ def extract_html(markup: str, cfg: ExtractConfig, pack: RulePack) -> Extraction:
         return Extraction(None, None, soup_lines(markup), ())
     title, published = title_of(root), published_of(root)
     drop_invisible(root)
-    page = list(blocks(root, furniture(root, pack)))
+    page = blocks(root, furniture(root, pack))
     candidates = [i for i, b in enumerate(page) if b.rule is None]
     start, end = best_run([page[i].weight(cfg) for i in candidates])
     while start > 0 and end > start and page[candidates[start - 1]].heading:

@@ -46,6 +46,10 @@ ANNOTATION = re.compile(
 # Symbols (enclosed ideographs, dingbats, emoji, shapes, stars) wedged between two characters.
 SYMBOLS = r"\u2190-\u21ff\u2460-\u27bf\u2b00-\u2bff\u3200-\u32ff\U0001f000-\U0001faff\ufe0f"
 NOISE = re.compile(rf"(?<=[{CJK}])[{SYMBOLS}]+(?=[{CJK}])")
+# Each rule's cheap precondition: a line without it is left as it is, which spares most lines
+# the rule's lookbehinds (a whole line scan per rule, several times over for the fixed points).
+MAY_ANNOTATE = re.compile(rf"[{TONE_VOWELS}{{｛:：]", re.I)  # every ANNOTATION branch needs one
+MAY_NOISE = re.compile(rf"[{SYMBOLS}]")
 
 # Mojibake: UTF-8 bytes read as Latin-1/cp1252 show as runs of accented Latin letters (ftfy fixes
 # those); read as GBK they show as rare characters that re-encode to valid UTF-8.
@@ -54,6 +58,7 @@ GBK_MOJIBAKE = re.compile(r"[鍙鐨涓浜杩鏄銆锛鈥瀹缁璇闂绗]")
 
 WIDE_ALNUM = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c - 0xFEE0).isalnum()}
 WIDE_ALNUM.update({0xFF05: ord("%"), 0xFF0B: ord("+"), 0xFF1D: ord("="), 0xFF20: ord("@"), 0xFF03: ord("#")})
+WIDE = re.compile("[" + "".join(map(chr, sorted(WIDE_ALNUM))) + "]")
 
 # ASCII punctuation that touches Chinese text becomes Chinese punctuation.
 ASCII_TO_CN = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
@@ -69,6 +74,10 @@ QUOTES = re.compile(r'"([^"\n]*)"')
 REPEATED = re.compile(r"([，。！？；：、])\1+")
 CN_SPACE = re.compile(rf"(?<=[{CJK_OR_PUNCT}]) (?=[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20])"
                       rf"|(?<=[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]) (?=[{CJK}])")
+# What one of the punctuation rules below needs: ASCII punctuation, an ellipsis, a repeated mark,
+# or a space beside Chinese punctuation.
+MAY_PUNCTUATE = re.compile(r'[,?!;:."(…]|([，。！？；：、])\1'
+                           r"| [\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]|[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20] ")
 
 
 def detect_script(text: str, converted: str) -> str:
@@ -147,15 +156,15 @@ def repair_mojibake(text: str) -> str:
 def normalise_line(line: str, cfg: NormaliseConfig) -> str:
     """One line through annotation, noise, width, whitespace and punctuation rules."""
     line = INVISIBLE.sub("", line)
-    if cfg.width:
+    if cfg.width and WIDE.search(line):
         line = line.translate(WIDE_ALNUM)
-    if cfg.annotations:
+    if cfg.annotations and MAY_ANNOTATE.search(line):
         line = _fixed_point(lambda s: ANNOTATION.sub("", s), line)
-    if cfg.noise:
+    if cfg.noise and MAY_NOISE.search(line):
         line = NOISE.sub("", line)
     if cfg.whitespace:
         line = SPACES.sub(" ", line).strip()
-    if cfg.punctuation:
+    if cfg.punctuation and MAY_PUNCTUATE.search(line):
         line = _fixed_point(_punctuation, line)
     return line
 

@@ -61,6 +61,22 @@ def test_bad_pattern_names_the_rule(tmp_path: Path) -> None:
         boilerplate.load_rules(bad)
 
 
+def test_container_tag_must_be_element_names(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[container]]\nid = "x.nav"\ntag = "na.*"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"x\.nav: tag must be element names"):
+        boilerplate.load_rules(bad)
+
+
+def test_container_rule_is_the_first_match_by_tag_token_or_style(pack: boilerplate.RulePack) -> None:
+    first = pack.container_rule("div", None, "x has-comments", "display: none")
+    assert first is not None and first.id == "container.hidden"  # the style rule comes first in the pack
+    assert pack.container_rule("nav", None, "comments", None).id == "container.nav"  # type: ignore[union-attr]
+    assert pack.container_rule("div", "Comments", None, None).id == "container.comments"  # type: ignore[union-attr]
+    assert pack.container_rule("div", None, "article body", None) is None
+    assert pack.container_rule("div", None, "article body", None) is None  # memoised answer, same
+
+
 @pytest.mark.parametrize(("title", "headline"), [
     ("四年前中500万现穷困潦倒 一夜暴富后如何经营__商贸_产业资讯_某某网", "四年前中500万现穷困潦倒 一夜暴富后如何经营"),
     ("Joel on Software - 给计算机系学生的建议", "给计算机系学生的建议"),
