@@ -23,6 +23,8 @@ from .text import fold
 SENTENCE_END = "。！？；…"
 CLOSERS = "”’」』）》】\"'"
 OPENERS = "“‘「『（《【"
+MARKS = re.compile(f"[{re.escape(SENTENCE_END + CLOSERS + OPENERS)}]")
+ENDING = re.compile(f"[{re.escape(SENTENCE_END)}][{re.escape(SENTENCE_END + CLOSERS)}]*")  # 。” and ？！ end together
 HEADING_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(r"^第[一二三四五六七八九十百\d]+[章节篇部分][、.．:：\s]*")),
     ("cn", re.compile(r"^[一二三四五六七八九十]+[、.．]\s*")),
@@ -59,29 +61,29 @@ def split_inline(line: str) -> list[tuple[int, str]]:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of sentences: ends at 。！？；… outside quotes and brackets."""
+    """(start, end) spans of sentences: ends at 。！？；… outside quotes and brackets.
+
+    Only the marks are visited (a regex finds them), not every character.
+    """
     spans = []
     depth = 0
     start = 0
-    i = 0
-    n = len(text)
-    while i < n:
+    resume = 0  # marks before this were taken into the last sentence's end
+    for match in MARKS.finditer(text):
+        i = match.start()
+        if i < resume:
+            continue
         ch = text[i]
         if ch in OPENERS:
             depth += 1
         elif ch in CLOSERS and depth:
             depth -= 1
         elif ch in SENTENCE_END and depth == 0:
-            j = i + 1
-            while j < n and (text[j] in SENTENCE_END or text[j] in CLOSERS):
-                j += 1
-            spans.append((start, j))
-            start = j
-            i = j
-            continue
-        i += 1
-    if start < n:
-        spans.append((start, n))
+            end = ENDING.match(text, i).end()
+            spans.append((start, end))
+            start = resume = end
+    if start < len(text):
+        spans.append((start, len(text)))
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 

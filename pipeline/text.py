@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -31,5 +32,45 @@ def canonical(text: str) -> str:
 
 def fold(text: str) -> str:
     """`canonical` without the script conversion, for text the normalise stage already converted:
-    how stages after it compare lines (with the title, with each other) and measure their length."""
+    how stages after it compare lines (with the title, with each other) and measure their length.
+
+    Every stage folds every line, so text made only of characters that fold one by one (nearly
+    all of it) takes a fast path with the same result: drop, map, lower-case.
+    """
+    if SIMPLE.fullmatch(text):
+        text = FOLD_DROP.sub("", text)
+        return (text.translate(FOLD_MAP) if FOLD_MAPPED.search(text) else text).lower()
+    return fold_nfkc(text)
+
+
+def fold_nfkc(text: str) -> str:
+    """The definition of the fold: NFKC, lower-case, letters/digits/CJK only (any text)."""
     return "".join(filter(str.isalnum, unicodedata.normalize("NFKC", text).lower()))
+
+
+def _simple_alphabet() -> tuple[re.Pattern[str], re.Pattern[str], dict[int, str]]:
+    """Characters whose fold does not depend on their neighbours: ASCII, general and CJK punctuation,
+    CJK ideographs, full-width forms; none is or decomposes to a combining mark, and none is Hangul,
+    so NFKC never composes across them. Returns the alphabet, the characters that fold to nothing,
+    and the ones that fold to something else (full-width letters and digits, Hangzhou numerals)."""
+    simple: list[str] = []
+    drop: list[str] = []
+    mapped: dict[int, str] = {}
+    for lo, hi in ((0x09, 0x0D), (0x20, 0x7E), (0x2010, 0x2027), (0x2030, 0x205E), (0x3000, 0x303F),
+                   (0xFF01, 0xFF5E)):
+        for ch in map(chr, range(lo, hi + 1)):
+            nfkc = unicodedata.normalize("NFKC", ch)
+            if unicodedata.category(ch) == "Cn" or any(unicodedata.combining(c) for c in ch + nfkc):
+                continue
+            simple.append(re.escape(ch))
+            folded = fold_nfkc(ch)
+            if not folded:
+                drop.append(re.escape(ch))
+            elif folded != ch.lower():
+                mapped[ord(ch)] = folded
+    # CJK Unified Ideographs (U+4E00-U+9FFF): each is a letter and its own NFKC (tests/test_text.py).
+    return re.compile(f"[{''.join(simple)}\u4e00-\u9fff]*"), re.compile(f"[{''.join(drop)}]+"), mapped
+
+
+SIMPLE, FOLD_DROP, FOLD_MAP = _simple_alphabet()
+FOLD_MAPPED = re.compile(f"[{''.join(map(re.escape, map(chr, FOLD_MAP)))}]")
