@@ -91,12 +91,11 @@ class Outcome:
 
 @dataclass
 class RunResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-    manifest: dict[str, Any] = field(default_factory=dict)
+    """The run's manifest (without its list of inputs, which is streamed from the state into the
+    file) and the inputs that failed."""
 
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.outcome == "failed"]
+    failed: list[Outcome] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def trace(doc: Document, stages: list[tuple[str, Stage]]) -> list[tuple[str, Document | Drop]]:
@@ -318,7 +317,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                     outputs = result.manifest.pop("outputs")
                 else:
                     outputs = write.write_folder(folder, built, cfg.write)  # streamed from the state
-                _report(out, folder, result.manifest, outputs)
+                _report(out, folder, result, outputs, db)
                 db.commit()
             write.swap(out, folder)
             return result
@@ -327,15 +326,20 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                 write.discard(folder)
 
 
-def _report(out: Path, folder: Path, manifest: dict[str, Any], outputs: dict[str, Any]) -> None:
-    """The change since the previous corpus, report.html, then the manifest (last, as it lists the files)."""
+def _report(out: Path, folder: Path, result: RunResult, outputs: dict[str, Any], db: state.State) -> None:
+    """The change since the previous corpus, report.html, then the manifest (last, as it lists the files).
+
+    The state keeps the files and corpus counts for the next night (which may link them unchanged)."""
+    manifest = result.manifest
     change = report.change(out, folder)
     manifest["counts"].update(claims_added=change.pop("claims_added"),
                               claims_gaining_support=change.pop("claims_gaining_support"))
     manifest["change"] = change
-    report.write(folder, manifest)
+    report.write(folder, {**manifest, "inputs": [o.as_dict() for o in result.failed]})  # it lists the failures
     outputs[write.REPORT] = {"sha256": write.sha256_file(folder / write.REPORT)}
-    write.write_manifest(folder, {**manifest, "outputs": outputs})
+    db.set_meta({LAST_RUN: json.dumps({"outputs": outputs,
+                                       "counts": {k: manifest["counts"][k] for k in CORPUS_COUNTS}})})
+    write.write_manifest(folder, {**manifest, "outputs": outputs}, (Outcome(*row).as_dict() for row in db.outcomes()))
 
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
@@ -351,39 +355,28 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     if meta.get("minhash") not in (None, minhash_settings(cfg)):
         db.forget_signatures()
     db.set_meta({"processing_version": processing_version(cfg), "minhash": minhash_settings(cfg)})
-    known = db.digests()
-    corpus_ids = db.doc_inputs()
-    events: list[Outcome] = []
-    digests: dict[str, str] = {}  # inputs read tonight -> digest
-    skipped: list[str] = []  # inputs unchanged since they were ingested
+    db.start_night()  # from here on, what happens to each input is kept in the state, not in memory
 
     def documents() -> Iterator[Document]:
         def unchanged(rel: str, digest: str) -> bool:
-            return not stale and known.get(rel) == digest
+            return not stale and db.digest_of(rel) == digest
 
         for item in read.read_inputs(raw_dir, cfg.read, unchanged):
             if not isinstance(item, read.InputEvent):
                 yield item
             elif item.outcome == "read":
-                digests[item.path] = item.digest
+                db.note_input(item.path, item.digest)
             elif item.outcome == "unchanged":
-                skipped.append(item.path)  # its outcomes are replayed from the state below
+                db.note_unchanged(item.path)  # its outcomes, as the state remembers them
                 bar.update(1)
             else:
-                events.append(Outcome(item.path, item.outcome, item.reason))
+                db.note_event(state.Event(item.path, item.path, item.outcome, item.reason))
                 bar.update(1)
 
     total = sum(1 for _ in read.walk(raw_dir))
     stage_counts: dict[str, Counter[str]] = {}
     removed_by_rule: Counter[str] = Counter()
-    seen_ids: dict[str, str] = {}
-    reset: dict[str, tuple[str | None, dict[str, str]]] = {}  # input -> its first seen, its pages' first seen
     learned: templates.Templates | None = None  # read from the state when the first new page comes
-
-    def reset_input(input_path: str) -> dict[str, str]:
-        if input_path not in reset:
-            reset[input_path] = db.reset_input(input_path)
-        return reset[input_path][1]
 
     bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     if scheduler is None:
@@ -400,65 +393,59 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             c["docs_in"] += n_in
             c["docs_out"] += n_out
             c["claims_out"] += n_claims
-        owner = corpus_ids.get(p.doc_id)  # an input already in the corpus with these very bytes
-        other = seen_ids.get(p.doc_id) or (owner if owner not in (None, _input_of(p.source_path)) else None)
+        input_path = _input_of(p.source_path)
         if isinstance(res, Drop):
             kind = "failed" if res.failure else "dropped"
             reason = res.reason + (f": {res.detail}" if res.detail else "")
-            events.append(Outcome(p.source_path, kind, reason, p.stage, p.doc_id))
-        elif other is not None:
-            events.append(Outcome(p.source_path, "dropped", f"same bytes as {other}", "read", res.doc_id))
+            db.note_event(state.Event(input_path, p.source_path, kind, reason, p.stage, p.doc_id))
+        elif (other := _same_bytes(db, p.doc_id, input_path)) is not None:
+            db.note_event(state.Event(input_path, p.source_path, "dropped", f"same bytes as {other}", "read",
+                                      res.doc_id))
         else:
-            seen_ids[res.doc_id] = res.source_path
-            input_path = _input_of(res.source_path)
-            doc = replace(res, first_seen=reset_input(input_path).get(res.doc_id, run_time), last_seen=run_time)
+            db.reset_input(input_path)
+            doc = replace(res, first_seen=db.page_first_seen(res.doc_id) or run_time, last_seen=run_time)
             if learned is None:
                 learned = templates.from_rows(db.template_rows())
             learned.learn(doc, p.keys)
             removed_by_rule.update(r.rule for r in doc.removed)
             db.add_document(input_path, doc, p.sig, p.keys, p.claim_keys)
             db.add_key_sigs(p.claim_sigs, doc.first_seen, run_time)
-            events.append(Outcome(p.source_path, "ingested", doc_id=res.doc_id))
+            db.note_event(state.Event(input_path, p.source_path, "ingested", doc_id=res.doc_id))
         if "#" not in p.source_path:
             bar.update(1)
     bar.close()
-    by_input: dict[str, list[state.Event]] = {}
-    for e in events:
-        by_input.setdefault(_input_of(e.path), []).append(
-            state.Event(_input_of(e.path), e.path, e.outcome, e.reason, e.stage, e.doc_id))
-    for input_path, digest in digests.items():
-        reset_input(input_path)  # an input whose pages all failed still replaces what it gave before
-        first = reset[input_path][0]
-        db.record_input(input_path, digest, first or run_time, run_time, by_input.get(input_path, []))
-    for path in skipped:  # unchanged inputs: what they gave before, as the state remembers it
-        events.extend(Outcome(e.path, "unchanged" if e.outcome == "ingested" else e.outcome, e.reason, e.stage,
-                              e.doc_id) for e in db.events_of(path))
+    db.record_inputs(run_time)
     if learned is not None:
         removed_by_rule.update(remove_templates(db, learned, cfg, stages))
         db.save_templates(learned.rows(cfg.templates))
 
-    events.sort(key=lambda o: o.path)
-    result = RunResult(outcomes=events)
-    by_outcome = Counter(o.outcome for o in events)
+    result = RunResult(failed=[Outcome(path, outcome, reason, stage, doc_id)
+                               for path, outcome, reason, stage, doc_id in db.outcomes() if outcome == "failed"])
     counts: dict[str, Any] = {
-        "inputs": dict(sorted(by_outcome.items())),
+        "inputs": db.outcome_counts(),
         "stages": {k: dict(v) for k, v in stage_counts.items()},
-        "drop_reasons": dict(Counter(o.reason.split(":")[0] for o in events
-                                     if o.outcome in ("dropped", "failed")).most_common()),
+        "drop_reasons": db.drop_reasons(),
         "removed_by_rule": dict(removed_by_rule.most_common()),
     }
-    before = write.read_manifest(out)
-    if not digests and not stale and before is not None and write.link_outputs(out, folder, before["outputs"]):
+    before = json.loads(meta[LAST_RUN]) if LAST_RUN in meta else None
+    if not db.night_inputs() and not stale and before is not None and write.link_outputs(out, folder,
+                                                                                          before["outputs"]):
         corpus_counts = {k: before["counts"][k] for k in CORPUS_COUNTS}
-        result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events],
-                           "outputs": before["outputs"]}
+        result.manifest = {"counts": {**counts, **corpus_counts}, "outputs": before["outputs"]}
         return result, None
 
     merged, built = _merge(db, cfg, lexicon)
     corpus_counts = {"documents": merged.documents, "duplicate_documents": merged.duplicate_documents,
                      "claims": merged.claims, "claim_occurrences": merged.occurrences}
-    result.manifest = {"counts": {**counts, **corpus_counts}, "inputs": [o.as_dict() for o in events]}
+    result.manifest = {"counts": {**counts, **corpus_counts}}
     return result, built
+
+
+def _same_bytes(db: state.State, doc_id: str, input_path: str) -> str | None:
+    """Where a page with these very bytes already is: a page ingested earlier tonight, or one of another
+    input already in the corpus (tonight's page is then dropped, not stored twice)."""
+    owner = db.owner_before(doc_id)
+    return db.ingested_tonight(doc_id) or (owner if owner not in (None, input_path) else None)
 
 
 def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon) -> tuple[dedup.Merged, dict[str, write.Batches]]:
@@ -473,6 +460,7 @@ def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon) -> tuple[dedup.
 
 
 CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")
+LAST_RUN = "last_run"  # state meta: the corpus files and counts the last run wrote
 
 
 def default_workers() -> int:

@@ -49,6 +49,21 @@ CREATE TABLE IF NOT EXISTS templates (
     site TEXT, kind TEXT, key TEXT, pages INTEGER, text TEXT, template TEXT);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, lines TEXT NOT NULL, keys TEXT NOT NULL);
 """
+NIGHT = """
+DROP TABLE IF EXISTS temp.night_inputs;
+DROP TABLE IF EXISTS temp.night_events;
+DROP TABLE IF EXISTS temp.night_reset;
+DROP TABLE IF EXISTS temp.night_pages;
+DROP TABLE IF EXISTS temp.night_owners;
+CREATE TEMP TABLE night_inputs (path TEXT PRIMARY KEY, digest TEXT NOT NULL);
+CREATE TEMP TABLE night_events (
+    input_path TEXT NOT NULL, path TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL,
+    stage TEXT NOT NULL, doc_id TEXT NOT NULL);
+CREATE INDEX temp.night_events_by_doc ON night_events (doc_id);
+CREATE TABLE temp.night_reset (path TEXT PRIMARY KEY, first_seen TEXT);
+CREATE TABLE temp.night_pages (doc_id TEXT PRIMARY KEY, first_seen TEXT NOT NULL);
+CREATE TABLE temp.night_owners (doc_id TEXT PRIMARY KEY, input_path TEXT NOT NULL)
+"""
 
 
 class StateError(Exception):
@@ -115,34 +130,94 @@ class State:
 
     # --- inputs ------------------------------------------------------------------------------------
 
-    def digests(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT path, digest FROM inputs"))
+    def digest_of(self, path: str) -> str | None:
+        row = self.db.execute("SELECT digest FROM inputs WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
 
-    def events_of(self, input_path: str) -> list[Event]:
-        rows = self.db.execute("SELECT * FROM events WHERE input_path = ? ORDER BY rowid", (input_path,))
-        return [Event(*row) for row in rows]
+    # --- tonight: what happened to each input, kept here rather than in Python, so the run's memory
+    # does not grow with the number of inputs (temp tables: never part of the saved state) -----------
 
-    def reset_input(self, input_path: str) -> tuple[str | None, dict[str, str]]:
-        """Forget everything an input gave (it is read again tonight): its first-seen time and its
-        pages' first-seen times, so that pages that come back keep them."""
-        row = self.db.execute("SELECT first_seen FROM inputs WHERE path = ?", (input_path,)).fetchone()
-        pages = dict(self.db.execute("SELECT doc_id, first_seen FROM documents WHERE input_path = ?", (input_path,)))
-        self.db.executemany("DELETE FROM claims WHERE doc_id = ?", [(i,) for i in pages])
-        self.db.executemany("DELETE FROM pending WHERE doc_id = ?", [(i,) for i in pages])
+    def start_night(self) -> None:
+        """Begin the night's records, with a snapshot of which input each page of the corpus came from."""
+        for statement in NIGHT.split(";"):  # not executescript: that would commit the night's transaction
+            self.db.execute(statement)
+        self.db.execute("INSERT INTO night_owners SELECT doc_id, input_path FROM documents")
+
+    def note_input(self, path: str, digest: str) -> None:
+        """An input read tonight (new or changed), with its content digest."""
+        self.db.execute("INSERT OR REPLACE INTO night_inputs VALUES (?, ?)", (path, digest))
+
+    def note_event(self, e: Event) -> None:
+        self.db.execute("INSERT INTO night_events VALUES (?, ?, ?, ?, ?, ?)",
+                        (e.input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id))
+
+    def note_unchanged(self, input_path: str) -> None:
+        """An input skipped as unchanged: what it gave before, replayed as tonight's outcomes."""
+        self.db.execute(
+            "INSERT INTO night_events SELECT input_path, path, CASE outcome WHEN 'ingested' THEN 'unchanged' "
+            "ELSE outcome END, reason, stage, doc_id FROM events WHERE input_path = ? ORDER BY rowid", (input_path,))
+
+    def owner_before(self, doc_id: str) -> str | None:
+        """The input a page with this id came from in the corpus as it was before tonight."""
+        row = self.db.execute("SELECT input_path FROM night_owners WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def ingested_tonight(self, doc_id: str) -> str | None:
+        """The path of the page with this id ingested earlier tonight, if one was."""
+        row = self.db.execute("SELECT path FROM night_events WHERE doc_id = ? AND outcome = 'ingested' LIMIT 1",
+                              (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def reset_input(self, input_path: str) -> None:
+        """Forget everything an input gave (it is read again tonight), once a night; its first-seen time
+        and its pages' first-seen times are kept aside, so that pages that come back keep them."""
+        if self.db.execute("SELECT 1 FROM night_reset WHERE path = ?", (input_path,)).fetchone():
+            return
+        self.db.execute("INSERT INTO night_reset VALUES (?, (SELECT first_seen FROM inputs WHERE path = ?))",
+                        (input_path, input_path))
+        self.db.execute("INSERT INTO night_pages SELECT doc_id, first_seen FROM documents WHERE input_path = ?",
+                        (input_path,))
+        gone = "SELECT doc_id FROM documents WHERE input_path = ?"
+        self.db.execute(f"DELETE FROM claims WHERE doc_id IN ({gone})", (input_path,))
+        self.db.execute(f"DELETE FROM pending WHERE doc_id IN ({gone})", (input_path,))
         self.db.execute("DELETE FROM documents WHERE input_path = ?", (input_path,))
         self.db.execute("DELETE FROM events WHERE input_path = ?", (input_path,))
         self.db.execute("DELETE FROM inputs WHERE path = ?", (input_path,))
-        return (row[0] if row else None), pages
 
-    def record_input(self, input_path: str, digest: str, first_seen: str, last_seen: str,
-                     events: Iterable[Event]) -> None:
-        self.db.execute("INSERT INTO inputs VALUES (?, ?, ?, ?)", (input_path, digest, first_seen, last_seen))
-        self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                            [(e.input_path, e.path, e.outcome, e.reason, e.stage, e.doc_id) for e in events])
+    def page_first_seen(self, doc_id: str) -> str | None:
+        """When a page of a re-read input was first seen, if it was in the corpus before tonight."""
+        row = self.db.execute("SELECT first_seen FROM night_pages WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
 
-    def doc_inputs(self) -> dict[str, str]:
-        """doc_id -> the input it came from, for pages already in the corpus."""
-        return dict(self.db.execute("SELECT doc_id, input_path FROM documents"))
+    def record_inputs(self, run_time: str) -> None:
+        """Every input read tonight, with its digest and outcomes, as the next night will see it.
+
+        An input whose pages all failed still replaces what it gave before."""
+        for (path,) in self.db.execute("SELECT path FROM night_inputs ORDER BY path").fetchall():
+            self.reset_input(path)
+        self.db.execute(
+            "INSERT INTO inputs SELECT i.path, i.digest, COALESCE(r.first_seen, ?), ? FROM night_inputs i "
+            "JOIN night_reset r USING (path)", (run_time, run_time))
+        self.db.execute("INSERT INTO events SELECT e.* FROM night_events e JOIN night_inputs i "
+                        "ON i.path = e.input_path ORDER BY e.rowid")
+
+    def night_inputs(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM night_inputs").fetchone()[0])
+
+    def outcomes(self) -> Iterator[tuple[str, str, str, str, str]]:
+        """Tonight's outcome of every input, in path order: path, outcome, reason, stage, doc id."""
+        yield from self.db.execute(
+            "SELECT path, outcome, reason, stage, doc_id FROM night_events ORDER BY path, rowid")
+
+    def outcome_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT outcome, count(*) FROM night_events GROUP BY outcome ORDER BY outcome"))
+
+    def drop_reasons(self) -> dict[str, int]:
+        """Dropped and failed inputs by reason (the part before any colon), most first."""
+        return dict(self.db.execute(
+            "SELECT CASE WHEN instr(reason, ':') THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END "
+            "AS r, count(*) AS n FROM night_events WHERE outcome IN ('dropped', 'failed') GROUP BY r "
+            "ORDER BY n DESC, min(path)"))
 
     def add_document(self, input_path: str, doc: Document, sig: bytes, keys: tuple[str | None, ...],
                      claim_keys: Sequence[str]) -> None:
@@ -164,13 +239,18 @@ class State:
             "excluded.sig)", [(key, first_seen, last_seen, sig) for key, sig in sigs.items()])
 
     def pending(self) -> Iterator[tuple[Document, tuple[str | None, ...]]]:
-        """Tonight's pages with their lines and line keys, for the template pass."""
-        ids = [r[0] for r in self.db.execute(
-            "SELECT doc_id FROM pending JOIN documents USING (doc_id) ORDER BY source_path")]
-        for doc_id in ids:  # one page at a time: the pass updates these rows, and memory stays flat
-            lines, keys, *row = self.db.execute("SELECT p.lines, p.keys, d.* FROM pending p JOIN documents d "
-                                                "USING (doc_id) WHERE doc_id = ?", (doc_id,)).fetchone()
-            yield replace(_document(row), lines=tuple(json.loads(lines))), tuple(json.loads(keys))
+        """Tonight's pages with their lines and line keys, in path order, for the template pass.
+
+        One page at a time, found by its path after the last one's: the pass updates these rows as it
+        goes, and neither a list of every id nor an open scan is kept."""
+        after = ""
+        while row := self.db.execute(
+                "SELECT p.lines, p.keys, d.* FROM pending p JOIN documents d USING (doc_id) "
+                "WHERE d.source_path > ? ORDER BY d.source_path LIMIT 1", (after,)).fetchone():
+            lines, keys, *doc = row
+            page = replace(_document(doc), lines=tuple(json.loads(lines)))
+            after = page.source_path
+            yield page, tuple(json.loads(keys))
 
     def replace_document(self, doc: Document, sig: bytes, claim_keys: Sequence[str]) -> None:
         """A page the template pass changed: its new text, removals and claims."""

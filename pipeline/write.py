@@ -191,16 +191,25 @@ def write_folder(folder: Path, built: dict[str, Batches], cfg: WriteConfig) -> d
     return files
 
 
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """The manifest, last: the report (written after the corpus files) is synced with it."""
+def write_manifest(folder: Path, manifest: dict[str, Any], inputs: Iterable[dict[str, str]] = ()) -> None:
+    """The manifest, last: the report (written after the corpus files) is synced with it. Its list of
+    inputs, one entry per input however many there are, is written as it is read."""
     if (folder / REPORT).is_file():
         _fsync(folder / REPORT)
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    head = json.dumps({**manifest, "inputs": []}, ensure_ascii=False, indent=2)
+    assert head.endswith('"inputs": []\n}')
+    with (folder / MANIFEST).open("w", encoding="utf-8") as fh:
+        fh.write(head[: -len("]\n}")])
+        sep = "\n    "
+        for entry in inputs:
+            fh.write(sep + json.dumps(entry, ensure_ascii=False))
+            sep = ",\n    "
+        fh.write("\n  ]\n}" if sep != "\n    " else "]\n}")
     _fsync(folder / MANIFEST)
     _fsync(folder)
 
 
-def read_manifest(folder: Path) -> dict[str, Any] | None:
+def read_manifest(folder: Path) -> dict[str, Any] | None:  # tests and tools: it holds every input
     try:
         return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):

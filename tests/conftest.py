@@ -39,6 +39,7 @@ def merge_pages(docs: list[Document], cfg: DedupConfig = DEDUP,
     """Pages put into a state as the runner does (a new one in memory unless given; a page given
     again replaces itself), then merged."""
     db = db or State(Path(":memory:"))
+    db.start_night()
     for d in docs:
         db.reset_input(d.source_path)
         db.add_document(d.source_path, d, dedup.page_signature(d.text, cfg), (), [canonical(c.text) for c in d.claims])
