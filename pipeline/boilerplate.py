@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import logging
 import re
+import re._constants as sre_constants  # the regex parser: which words a rule needs (see required_words)
+import re._parser as sre_parser
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .config import BoilerplateConfig, Config, ConfigError
 from .model import Document, Drop, Removal, Stage
@@ -87,6 +90,10 @@ class RulePack:
     # XPath of the elements a container rule can match (below the root): any with an id, class or
     # style, and any with a rule's tag name.
     container_query: str = "/*//*[@id or @class or @style]"
+    # Words one of which every match of a line rule contains (`required_words`), as one regex, and the
+    # rules for which none could be worked out: a line without any of the words needs only those.
+    line_hint: re.Pattern[str] | None = None
+    unhinted: tuple[LineRule, ...] = ()
     _seen: dict[tuple[str, str | None, str | None, str | None], int] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -169,8 +176,52 @@ def load_rules(path: Path) -> RulePack:
         rid = rule_id(entry)
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
     tests = ["@id", "@class", "@style", *(f"self::{t}" for t in sorted({t for c in containers for t in c.tags}))]
-    return RulePack(line_rules("line"), line_rules("strip"), tuple(blocks), tuple(containers), tuple(listings),
-                    f"/*//*[{' or '.join(tests)}]")
+    lines = line_rules("line")
+    words = {r.id: required_words(r.pattern) for r in lines}
+    hinted = sorted({w for ws in words.values() if ws for w in ws}, key=len, reverse=True)
+    return RulePack(lines, line_rules("strip"), tuple(blocks), tuple(containers), tuple(listings),
+                    f"/*//*[{' or '.join(tests)}]", re.compile("|".join(map(re.escape, hinted))) if hinted else None,
+                    tuple(r for r in lines if not words[r.id]))
+
+
+def required_words(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Literal strings one of which every match of the pattern contains, or None when there are none
+    (a pattern of digits and optional parts). Worked out from the parsed pattern: a run of literal
+    characters in sequence, the union over an alternation's branches, or what a repeated group
+    needs at least once; of several candidates, the one whose shortest word is longest."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        return _required(sre_parser.parse(pattern.pattern))
+    except Exception:  # an internal parser's surprise means no hint, never a wrong one
+        return None
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    best: frozenset[str] | None = None
+    run = ""
+
+    def consider(words: frozenset[str] | None) -> None:
+        nonlocal best
+        if words and all(words) and (best is None or min(map(len, words)) > min(map(len, best))):
+            best = words
+
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run += chr(av)
+            continue
+        consider(frozenset((run,)) if run else None)
+        run = ""
+        if op is sre_constants.SUBPATTERN and not av[1] & re.IGNORECASE:
+            consider(_required(av[-1]))
+        elif op is sre_constants.BRANCH:
+            branches = [_required(b) for b in av[1]]
+            if all(branches):
+                consider(frozenset().union(*branches))  # type: ignore[arg-type]
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            consider(_required(av[2]))
+    consider(frozenset((run,)) if run else None)
+    return best
 
 
 def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:
@@ -198,6 +249,13 @@ def apply_strips(line: str, strips: tuple[LineRule, ...]) -> tuple[str, list[tup
             cuts.append((strip.id, match.group(0)))
             line = (line[: match.start()] + " " + line[match.end():]).strip()
     return line, cuts
+
+
+def _line_rule(line: str, pack: RulePack) -> str | None:
+    """The first line rule that removes the line. Most lines hold none of the words some rule needs,
+    which one scan for those words shows; only the rules without such words run on them."""
+    rules = pack.lines if pack.line_hint is None or pack.line_hint.search(line) else pack.unhinted
+    return next((r.id for r in rules if len(line) <= r.max_chars and r.pattern.search(line)), None)
 
 
 def clean_lines(
@@ -233,7 +291,7 @@ def clean_lines(
             removed.extend(Removal(STAGE, block.id, stripped[k], k) for k in range(i, end))
             i = end
             continue
-        rule = next((r.id for r in pack.lines if len(line) <= r.max_chars and r.pattern.search(line)), None)
+        rule = _line_rule(line, pack)
         if rule is None and line:
             key = fold(line)
             if not title_key and not kept and _title_like(line):

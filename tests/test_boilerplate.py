@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline import boilerplate
 from pipeline.config import Config, ConfigError
@@ -92,3 +95,27 @@ def test_headline_repeated_later_in_the_page_is_kept_once(pack: boilerplate.Rule
     kept, removed = boilerplate.clean_lines(lines, boilerplate.clean_title("用户运营是做什么的_某某网", pack), pack)
     assert kept == lines[:2]
     assert [r.rule for r in removed] == ["title.repeated"]
+
+
+@pytest.mark.parametrize(("pattern", "words"), [
+    ("^(查看更多|展开全文)[>》]*$", {"查看更多", "展开全文"}),
+    (r"\d{3}\*{4}\d{4}|^上传于", {"*", "上传于"}),
+    (r"^(PAGE\s*)+\d+", {"PAGE"}),
+    (r"^\d{4}[-/]\d{1,2}$", None),  # nothing literal: the rule always runs
+    ("(?:分享|收藏)?到", {"到"}),  # an optional group needs nothing
+    ("a(?i:bc)d", {"a"}),  # case-insensitive part: not a literal to scan for
+])
+def test_required_words(pattern: str, words: set[str] | None) -> None:
+    assert boilerplate.required_words(re.compile(pattern)) == (frozenset(words) if words else None)
+
+
+PACK = boilerplate.load_rules(Config().data_file(Config().boilerplate.rules))
+LINE_ALPHABET = st.sampled_from(list("分享到朋友圈收藏评论下载文档VIP上传于关注作者来源"
+                                     "发布时间：:2024-0112 ，。阅读全文*首页>版权所有侵权必究"))
+
+
+@given(st.text(LINE_ALPHABET, max_size=24))
+def test_line_hint_never_changes_which_rule_removes_a_line(line: str) -> None:
+    pack = PACK
+    every = next((r.id for r in pack.lines if len(line) <= r.max_chars and r.pattern.search(line)), None)
+    assert boilerplate._line_rule(line, pack) == every
