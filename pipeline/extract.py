@@ -55,13 +55,13 @@ BLOCKS = frozenset((
 CELLS = frozenset(("td", "th"))
 HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 NOT_WORD = re.compile(r"[^0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]+")
-PUNCT = re.compile(r"[，。！？；：、,.;!?]")
+PUNCT = re.compile(r"[，。！？；：、,.;!?]+")
 SPACE = re.compile(r"[\s\u3000\xa0]+")
 DATE_META = ("article:published_time", "og:published_time", "pubdate", "publishdate", "publish_date",
              "datepublished", "date")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a page makes hundreds, and frozen dataclasses are slow to build
 class Block:
     """One line of the rendered page: the text of a block element up to the next block or `<br>`."""
 
@@ -130,7 +130,7 @@ def _tag(el: etree._Element) -> str:
 
 
 def _text(el: etree._Element) -> str:
-    return "".join(el.itertext())
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
 def _rule_for(el: etree._Element, pack: RulePack) -> ContainerRule | None:
@@ -210,7 +210,8 @@ def blocks(root: etree._Element, marked: dict[etree._Element, str]) -> list[Bloc
             if flat:
                 words = _words(flat)
                 out.append(Block(flat, words, min(words, _words(linked)) if len(chunks) == 1 else 0,
-                                 len(PUNCT.findall(flat)), rules[-1] if rules else None, headings_open > 0))
+                                 len(flat) - len(PUNCT.sub("", flat)), rules[-1] if rules else None,
+                                 headings_open > 0))
 
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag if isinstance(el.tag, str) else ""

@@ -35,11 +35,14 @@ def fold(text: str) -> str:
     how stages after it compare lines (with the title, with each other) and measure their length.
 
     Every stage folds every line, so text made only of characters that fold one by one (nearly
-    all of it) takes a fast path with the same result: drop, map, lower-case.
+    all of it) takes a fast path with the same result: drop, map, lower-case. Nothing in the fold
+    reaches across a line break, so a page folds line by line, each line by the fastest path it can.
     """
     if SIMPLE.fullmatch(text):
         text = FOLD_DROP.sub("", text)
         return (text.translate(FOLD_MAP) if FOLD_MAPPED.search(text) else text).lower()
+    if "\n" in text:
+        return "".join(map(fold, text.split("\n")))
     return fold_nfkc(text)
 
 
