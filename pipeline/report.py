@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
-from .write import REPORT
+from .write import REPORT, row_groups
 
 TOP = 12  # rows per table, bars per chart
 EXAMPLES = 2  # removed texts shown per rule
@@ -56,8 +54,8 @@ class Figures:
 def _batches(path: Path, columns: list[str]) -> Iterator[dict[str, list[Any]]]:
     if not path.is_file():
         return
-    for batch in pq.ParquetFile(path).iter_batches(columns=columns, batch_size=20_000):
-        yield batch.to_pydict()
+    for group in row_groups(path, columns):
+        yield group.to_pydict()
 
 
 def change(previous: Path, current: Path) -> dict[str, Any]:
@@ -86,18 +84,16 @@ def figures(folder: Path, manifest: dict[str, Any] | None = None) -> Figures:
     if manifest is None:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     fig = Figures(manifest)
-    site_of: dict[str, str] = {}
     for name in ("site", "format", "encoding", "script"):
         fig.pages_by[name] = Counter()
-    for b in _batches(folder / "documents.parquet", ["doc_id", "site", "format", "encoding", "script"]):
-        for i, doc_id in enumerate(b["doc_id"]):
-            site_of[doc_id] = b["site"][i] or "(no URL)"
-            for name in fig.pages_by:
-                fig.pages_by[name][(site_of[doc_id] if name == "site" else b[name][i]) or "(unknown)"] += 1
+    for b in _batches(folder / "documents.parquet", ["site", "format", "encoding", "script"]):
+        for name in fig.pages_by:
+            fig.pages_by[name].update(v or ("(no URL)" if name == "site" else "(unknown)") for v in b[name])
+    sites = _Sites(folder)
     for b in _batches(folder / "removed.parquet", ["doc_id", "rule", "text"]):
         for doc_id, rule, text in zip(b["doc_id"], b["rule"], b["text"], strict=True):
             family = rule.split(".")[0]
-            fig.removed_by_site[(family, site_of.get(doc_id, "(no URL)"))] += 1
+            fig.removed_by_site[(family, sites.site(doc_id))] += 1
             fig.removed_by_rule[rule] += 1
             shown = fig.removed_examples.setdefault(rule, [])
             if len(shown) < EXAMPLES and text.strip() and text not in shown:
@@ -114,13 +110,37 @@ def figures(folder: Path, manifest: dict[str, Any] | None = None) -> Figures:
     return fig
 
 
+class _Sites:
+    """Each page's site, for the removals of that page: documents.parquet and removed.parquet are both
+    written in path order, so the pages are read alongside the removals, never held all at once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.pages = (row for b in _batches(folder / "documents.parquet", ["doc_id", "site"])
+                      for row in zip(b["doc_id"], b["site"], strict=True))
+        self.current: tuple[str, str | None] = ("", None)
+
+    def site(self, doc_id: str) -> str:
+        while self.current[0] != doc_id:
+            nxt = next(self.pages, None)
+            if nxt is None:  # not in path order after all: say so rather than guess
+                return "(unknown)"
+            self.current = nxt
+        return self.current[1] or "(no URL)"
+
+
 def _biggest_clusters(folder: Path) -> list[tuple[str, int, int, list[str]]]:
     """The near-duplicate clusters with the most distinct wordings (then support)."""
-    wordings: dict[str, set[str]] = {}
+    merged: dict[str, set[str]] = {}  # only claims with more than one wording
+    current, texts = "", set[str]()
     for b in _batches(folder / "claim_occurrences.parquet", ["claim_id", "text"]):
         for cid, text in zip(b["claim_id"], b["text"], strict=True):
-            wordings.setdefault(cid, set()).add(text)
-    merged = {cid: texts for cid, texts in wordings.items() if len(texts) > 1}
+            if cid != current:  # occurrences are written claim by claim: one claim's set at a time
+                if len(texts) > 1:
+                    merged[current] = texts
+                current, texts = cid, set()
+            texts.add(text)
+    if len(texts) > 1:
+        merged[current] = texts
     rows: list[tuple[str, int, int, list[str]]] = []
     for b in _batches(folder / "claims.parquet", ["claim_id", "text", "support"]):
         for cid, text, support in zip(b["claim_id"], b["text"], b["support"], strict=True):

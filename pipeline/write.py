@@ -142,12 +142,21 @@ def write_claims_csv(parquet: Path, path: Path) -> int:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(SCHEMAS["claims"].names)
-        for batch in pq.ParquetFile(parquet).iter_batches():
+        for batch in row_groups(parquet):
             for row in batch.to_pylist():
                 writer.writerow([spreadsheet_safe("|".join(v) if isinstance(v, list) else "" if v is None else v)
                                  for v in row.values()])
             rows += batch.num_rows
     return rows
+
+
+def row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """A Parquet file read back one row group at a time (this module writes them small). Not
+    `iter_batches`: over thousands of row groups its reader keeps memory it no longer needs (216 MB
+    after reading 100,000 pages' removals here; apache/arrow#39808 is the same accumulation)."""
+    parquet = pq.ParquetFile(path)
+    for i in range(parquet.num_row_groups):
+        yield parquet.read_row_group(i, columns=columns)
 
 
 def sha256_file(path: Path) -> str:
