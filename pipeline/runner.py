@@ -456,7 +456,7 @@ def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon) -> tuple[dedup.
     merged = dedup.merge(db, cfg.dedup)
     role_rows = [{"role_id": r.id, "name": r.name, "aliases": list(r.aliases), "lexicon_version": lexicon.version}
                  for r in lexicon.roles]
-    return merged, write.tables(merged, role_rows, db.pages)
+    return merged, write.tables(merged, role_rows, db.pages, db.removals)
 
 
 CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")

@@ -272,9 +272,14 @@ class State:
     # --- the corpus: what the merge reads and writes, so it holds only one row per distinct key ---------
 
     def pages(self) -> Iterator[tuple[Document, str | None]]:
-        """Every page in path order, without its claims, with the page it republishes (if any)."""
-        for row in self.db.execute("SELECT * FROM documents ORDER BY source_path"):
+        """Every page in path order, without its claims or removals, with the page it republishes (if any)."""
+        for row in self.db.execute(f"SELECT {PAGE_COLUMNS} FROM documents ORDER BY source_path"):
             yield _document(row), row[15]
+
+    def removals(self) -> Iterator[tuple[str, list[list[Any]]]]:
+        """Every page's removals in path order: doc id and [stage, rule, text, line] rows."""
+        for doc_id, removed in self.db.execute("SELECT doc_id, removed FROM documents ORDER BY source_path"):
+            yield doc_id, json.loads(removed)
 
     def count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -376,6 +381,11 @@ class State:
     def save_templates(self, rows: list[dict[str, Any]]) -> None:
         self.db.execute("DELETE FROM templates")
         self.db.executemany("INSERT INTO templates VALUES (:site, :kind, :key, :pages, :text, :template)", rows)
+
+
+# The documents columns in order, without the removals (read on their own by `removals`).
+PAGE_COLUMNS = ("doc_id, input_path, source_path, format, title, text, source_url, published, encoding, script, "
+                "chars_raw, first_seen, last_seen, '[]', sig, duplicate_of")
 
 
 def _document(row: tuple[Any, ...]) -> Document:

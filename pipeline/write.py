@@ -67,10 +67,10 @@ BATCH_ROWS = 2000
 BATCH_CHARS = 4_000_000  # a batch of page texts is flushed at this size: memory stays flat whatever the pages
 
 
-def tables(merged: Merged, roles: list[dict[str, Any]],
-           pages: Callable[[], Iterable[tuple[Document, str | None]]]) -> dict[str, Batches]:
+def tables(merged: Merged, roles: list[dict[str, Any]], pages: Callable[[], Iterable[tuple[Document, str | None]]],
+           removals: Callable[[], Iterable[tuple[str, list[list[Any]]]]]) -> dict[str, Batches]:
     """The contract's tables, each streamed as it is written: the pages (with the page each republishes)
-    and their removals from `pages`, the claims and occurrences from the merge."""
+    from `pages`, their removals from `removals`, the claims and occurrences from the merge."""
 
     def documents() -> Iterator[dict[str, Any]]:
         for d, duplicate_of in pages():
@@ -83,9 +83,9 @@ def tables(merged: Merged, roles: list[dict[str, Any]],
             }
 
     def removed() -> Iterator[dict[str, Any]]:
-        for d, _ in pages():
-            for r in d.removed:
-                yield {"doc_id": d.doc_id, "stage": r.stage, "rule": r.rule, "text": r.text, "line": r.line}
+        for doc_id, rows in removals():
+            for stage, rule, text, line in rows:
+                yield {"doc_id": doc_id, "stage": stage, "rule": rule, "text": text, "line": line}
 
     def claims() -> Iterator[dict[str, Any]]:
         for c in merged.clusters():

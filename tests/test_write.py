@@ -16,7 +16,7 @@ def publish(out: Path) -> None:
                  claims=(Claim("=运营负责增长。", roles=("operations", "sem"), char_end=8),))
     db, merged = merge_pages([d])
     built = write.tables(merged, [{"role_id": "operations", "name": "运营", "aliases": [], "lexicon_version": "v"}],
-                         db.pages)
+                         db.pages, db.removals)
     folder = write.stage(out)
     write.write_manifest(folder, {"run_id": "r", "outputs": write.write_folder(folder, built, WriteConfig())})
     write.swap(out, folder)
