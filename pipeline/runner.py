@@ -240,8 +240,7 @@ def config_version(cfg: Config) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def remove_templates(db: state.State, learned: templates.Templates, cfg: Config,
-                     stages: list[tuple[str, Stage]]) -> Counter[str]:
+def remove_templates(db: state.State, cfg: Config, stages: list[tuple[str, Stage]]) -> Counter[str]:
     """Take template lines out of tonight's pages, once every page of the night has been learned.
 
     Pages are read back from the state one at a time. A page that loses lines is segmented and
@@ -251,7 +250,7 @@ def remove_templates(db: state.State, learned: templates.Templates, cfg: Config,
     again = [stage for name, stage in stages if name in AFTER_TEMPLATES]
     removed: Counter[str] = Counter()
     for doc, keys in db.pending():
-        cleaned = templates.apply(doc, keys, learned, cfg.templates)
+        cleaned = templates.apply(doc, keys, db, cfg.templates)
         if cleaned is not None and cleaned.lines:
             for stage in again:
                 cleaned = stage(cleaned)  # type: ignore[assignment]  # segment and roles never drop
@@ -376,7 +375,8 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     total = sum(1 for _ in read.walk(raw_dir))
     stage_counts: dict[str, Counter[str]] = {}
     removed_by_rule: Counter[str] = Counter()
-    learned: templates.Templates | None = None  # read from the state when the first new page comes
+    learner = templates.Learner(db)
+    ingested = 0
 
     bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     if scheduler is None:
@@ -404,9 +404,8 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         else:
             db.reset_input(input_path)
             doc = replace(res, first_seen=db.page_first_seen(res.doc_id) or run_time, last_seen=run_time)
-            if learned is None:
-                learned = templates.from_rows(db.template_rows())
-            learned.learn(doc, p.keys)
+            learner.learn(doc, p.keys)
+            ingested += 1
             removed_by_rule.update(r.rule for r in doc.removed)
             db.add_document(input_path, doc, p.sig, p.keys, p.claim_keys)
             db.add_key_sigs(p.claim_sigs, doc.first_seen, run_time)
@@ -415,9 +414,11 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             bar.update(1)
     bar.close()
     db.record_inputs(run_time)
-    if learned is not None:
-        removed_by_rule.update(remove_templates(db, learned, cfg, stages))
-        db.save_templates(learned.rows(cfg.templates))
+    if ingested:
+        learner.flush()
+        removed_by_rule.update(remove_templates(db, cfg, stages))
+        t = cfg.templates
+        db.mark_templates(t.min_pages, t.min_share, t.corpus_min_sites)
 
     result = RunResult(failed=[Outcome(path, outcome, reason, stage, doc_id)
                                for path, outcome, reason, stage, doc_id in db.outcomes() if outcome == "failed"])

@@ -21,7 +21,7 @@ from typing import Any
 from .model import Document, Removal
 
 FILE = "state.sqlite"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,8 +45,13 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_by_key ON claims (key);
 CREATE TABLE IF NOT EXISTS keys (
     key TEXT PRIMARY KEY, claim_id TEXT, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sig BLOB);
+CREATE TABLE IF NOT EXISTS template_sites (site TEXT PRIMARY KEY, pages INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS template_pages (site TEXT NOT NULL, page TEXT NOT NULL, PRIMARY KEY (site, page))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS templates (
-    site TEXT, kind TEXT, key TEXT, pages INTEGER, text TEXT, template TEXT);
+    site TEXT NOT NULL, key TEXT NOT NULL, pages INTEGER NOT NULL, text TEXT, template TEXT,
+    PRIMARY KEY (site, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS templates_by_key ON templates (key);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, lines TEXT NOT NULL, keys TEXT NOT NULL);
 """
 NIGHT = """
@@ -92,6 +97,9 @@ class State:
         self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: the merge's sorts and joins run in SQLite
         self.db.execute(SCHEMA.split(";", 1)[0])  # meta first: an older state is refused before it is touched
         version = self.meta().get("schema_version")
+        if version == "2":
+            self._templates_from_v2()
+            version = SCHEMA_VERSION
         if version not in (None, SCHEMA_VERSION):
             self.db.close()
             raise StateError(f"{path}: state schema {version}, this pipeline reads {SCHEMA_VERSION}; run with --full")
@@ -373,14 +381,61 @@ class State:
 
     # --- templates --------------------------------------------------------------------------------
 
-    def template_rows(self) -> list[dict[str, Any]]:
-        cur = self.db.execute("SELECT * FROM templates")
-        names = [c[0] for c in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur]
+    def add_template_page(self, site: str, page: str) -> bool:
+        """Count a page of a site once; False when a page with this key was counted before."""
+        if self.db.execute("INSERT OR IGNORE INTO template_pages VALUES (?, ?)", (site, page)).rowcount == 0:
+            return False
+        self.db.execute("INSERT INTO template_sites VALUES (?, 1) ON CONFLICT (site) DO UPDATE SET pages = pages + 1",
+                        (site,))
+        return True
 
-    def save_templates(self, rows: list[dict[str, Any]]) -> None:
-        self.db.execute("DELETE FROM templates")
-        self.db.executemany("INSERT INTO templates VALUES (:site, :kind, :key, :pages, :text, :template)", rows)
+    def count_template_lines(self, counts: Iterable[tuple[str, str, int, str]]) -> None:
+        """(site, line key, pages that carried it, an example line) added to what earlier pages counted."""
+        self.db.executemany("INSERT INTO templates VALUES (?, ?, ?, ?, NULL) ON CONFLICT (site, key) "
+                            "DO UPDATE SET pages = pages + excluded.pages", counts)
+
+    def template_rules(self, site: str, keys: Sequence[str], min_pages: int, min_share: float,
+                       corpus_min_sites: int) -> dict[str, str]:
+        """The template rule of each of these line keys on this site that is a template line: seen on
+        `min_pages` pages that are `min_share` of the site's pages (no site: never), else on
+        `corpus_min_sites` sites."""
+        rules: dict[str, str] = {}
+        marks = ",".join("?" * len(keys))
+        if corpus_min_sites:
+            rules.update((key, "template.corpus") for (key,) in self.db.execute(
+                f"SELECT key FROM templates WHERE key IN ({marks}) AND site != '' GROUP BY key "
+                "HAVING count(*) >= ?", (*keys, corpus_min_sites)))
+        if site:
+            rules.update((key, "template.site") for (key,) in self.db.execute(
+                f"SELECT key FROM templates WHERE site = ? AND key IN ({marks}) AND pages >= ? AND pages >= ? * "
+                "(SELECT pages FROM template_sites WHERE site = ?)", (site, *keys, min_pages, min_share, site)))
+        return rules
+
+    def mark_templates(self, min_pages: int, min_share: float, corpus_min_sites: int) -> None:
+        """Record in the table which lines are templates under tonight's settings (for people reading it)."""
+        self.db.execute(
+            "UPDATE templates SET template = CASE WHEN site != '' AND pages >= :n AND pages >= :share * "
+            "(SELECT pages FROM template_sites s WHERE s.site = templates.site) THEN 'template.site' "
+            "WHEN :sites AND (SELECT count(*) FROM templates t WHERE t.key = templates.key AND t.site != '') "
+            ">= :sites THEN 'template.corpus' END",
+            {"n": min_pages, "share": min_share, "sites": corpus_min_sites})
+
+    def _templates_from_v2(self) -> None:
+        """A schema 2 state kept all of a site's page keys in one row: spread them out (schema 3)."""
+        old = self.db.execute("SELECT site, kind, key, pages, text, template FROM templates").fetchall()
+        self.db.execute("BEGIN")
+        self.db.execute("DROP TABLE templates")
+        for statement in SCHEMA.split(";"):  # the new tables, in this transaction
+            self.db.execute(statement)
+        self.db.executemany("INSERT OR IGNORE INTO template_pages VALUES (?, ?)",
+                            [(site, page) for site, kind, key, *_ in old if kind == "page" for page in key.split(",")
+                             if page])
+        self.db.execute("INSERT INTO template_sites SELECT site, count(*) FROM template_pages GROUP BY site")
+        self.db.executemany("INSERT OR REPLACE INTO templates VALUES (?, ?, ?, ?, ?)",
+                            [(site, key, pages, text, template) for site, kind, key, pages, text, template in old
+                             if kind == "line"])
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        self.db.execute("COMMIT")
 
 
 # The documents columns in order, without the removals (read on their own by `removals`).

@@ -7,21 +7,25 @@ be chrome (`max_chars`) and seen on at least `min_pages` pages that are at least
 the site's pages; a line on `corpus_min_sites` different sites is a corpus-wide template. Those
 lines are removed from every page of the site (`template.site`, `template.corpus`).
 
-The counts are kept in the state (`state.sqlite` in the output folder) and read back the next
-night, so one new page from a known site is cleaned with what a hundred earlier pages taught; a page
-is cleaned with the templates known when it is ingested. `--full` starts over.
+The counts live in the state (`state.sqlite` in the output folder: tables `templates`,
+`template_pages`, `template_sites`), never all in memory, and carry over to the next night, so one
+new page from a known site is cleaned with what a hundred earlier pages taught; a page is cleaned
+with the templates known when it is ingested. `--full` starts over.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections import Counter
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .config import TemplatesConfig
 from .model import Document, Removal
 from .text import fold
+
+if TYPE_CHECKING:
+    from .state import State
 
 STAGE = "templates"
 NO_SITE = ""
@@ -42,72 +46,51 @@ def page_key(doc: Document) -> str:
     return line_key(doc.title) if doc.title else doc.doc_id
 
 
-@dataclass
-class Templates:
-    """Per-site line counts: how many distinct pages of the site carried each line."""
+class Learner:
+    """Counts each site's short lines into the state: every kept line once per distinct page of its
+    site. Counts gather here for a batch of pages and go to the state together (a template line,
+    counted once per page, is one upsert a batch), so memory holds one batch, never the corpus."""
 
-    pages: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # site -> page keys
-    lines: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (site, key) -> pages
-    sites: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # key -> sites
-    examples: dict[str, str] = field(default_factory=dict)  # key -> one line with that key
+    def __init__(self, db: State, batch_pages: int = 500) -> None:
+        self.db = db
+        self.batch_pages = batch_pages
+        self.counts: Counter[tuple[str, str]] = Counter()  # (site, key) -> pages in this batch
+        self.examples: dict[tuple[str, str], str] = {}
+        self.pages = 0  # pages counted in this batch
 
     def learn(self, doc: Document, keys: tuple[str | None, ...]) -> None:
         """Count a page's short lines once, unless the same page (by title) was counted before."""
         site = doc.site or NO_SITE
-        page = page_key(doc)
-        if page in self.pages[site]:
+        if not self.db.add_template_page(site, page_key(doc)):
             return
-        self.pages[site].add(page)
         for key, line in dict(zip(keys, doc.lines, strict=True)).items():
             if key is not None:
-                self.lines[(site, key)] += 1
-                self.sites[key].add(site)
-                self.examples.setdefault(key, line)
+                self.counts[(site, key)] += 1
+                self.examples.setdefault((site, key), line)
+        self.pages += 1
+        if self.pages >= self.batch_pages:
+            self.flush()
 
-    def rule_for(self, site: str, key: str, cfg: TemplatesConfig) -> str | None:
-        """The template rule a line falls under on this site, if any."""
-        if site != NO_SITE:
-            seen = self.lines.get((site, key), 0)
-            if seen >= cfg.min_pages and seen >= cfg.min_share * len(self.pages[site]):
-                return "template.site"
-        sites = self.sites.get(key, ())
-        if cfg.corpus_min_sites and len(sites) - (NO_SITE in sites) >= cfg.corpus_min_sites:
-            return "template.corpus"
-        return None
-
-    def rows(self, cfg: TemplatesConfig) -> list[dict[str, Any]]:
-        """What to keep for the next night: every site's page keys and line counts worth keeping."""
-        out: list[dict[str, Any]] = []
-        for site, pages in sorted(self.pages.items()):
-            out.append({"site": site, "kind": "page", "key": ",".join(sorted(pages)), "pages": len(pages),
-                        "text": None, "template": None})
-        for (site, key), n in sorted(self.lines.items()):
-            out.append({"site": site, "kind": "line", "key": key, "pages": n,
-                        "text": self.examples.get(key), "template": self.rule_for(site, key, cfg)})
-        return out
+    def flush(self) -> None:
+        self.db.count_template_lines((site, key, n, self.examples[(site, key)])
+                                     for (site, key), n in self.counts.items())
+        self.counts.clear()
+        self.examples.clear()
+        self.pages = 0
 
 
-def from_rows(rows: list[dict[str, Any]]) -> Templates:
-    """Templates learned on earlier nights, from the rows `Templates.rows` gave."""
-    state = Templates()
-    for row in rows:
-        if row["kind"] == "page":
-            state.pages[row["site"]].update(k for k in row["key"].split(",") if k)
-        else:
-            state.lines[(row["site"], row["key"])] = row["pages"]
-            state.sites[row["key"]].add(row["site"])
-            if row["text"]:
-                state.examples.setdefault(row["key"], row["text"])
-    return state
+def apply(doc: Document, keys: tuple[str | None, ...], db: State, cfg: TemplatesConfig) -> Document | None:
+    """The page without its site's template lines (as the state's counts have them), or None when it has none.
 
-
-def apply(doc: Document, keys: tuple[str | None, ...], state: Templates, cfg: TemplatesConfig) -> Document | None:
-    """The page without its site's template lines, or None when it has none."""
+    A line is a site template when it is on at least `min_pages` pages that are at least `min_share`
+    of its site's pages; a corpus template when it is on `corpus_min_sites` sites."""
     site = doc.site or NO_SITE
+    rules = db.template_rules(site, sorted({k for k in keys if k is not None}), cfg.min_pages, cfg.min_share,
+                              cfg.corpus_min_sites)
     kept: list[str] = []
     removed: list[Removal] = []
     for i, (line, key) in enumerate(zip(doc.lines, keys, strict=True)):
-        rule = state.rule_for(site, key, cfg) if key is not None else None
+        rule = rules.get(key) if key is not None else None
         if rule is None:
             kept.append(line)
         else:

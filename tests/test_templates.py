@@ -8,6 +8,7 @@ from pipeline import templates
 from pipeline.__main__ import main
 from pipeline.config import TemplatesConfig
 from pipeline.model import Document
+from pipeline.state import State
 
 CFG = TemplatesConfig(min_pages=3, min_share=0.5, max_chars=60, corpus_min_sites=0)
 CHROME = "扫码关注运营研究社公众号"
@@ -19,15 +20,17 @@ def page(n: int, site: str = "a.example.com", title: str | None = None, *extra: 
                     lines=lines, doc_id=f"d{n}")
 
 
-def learned(docs: list[Document]) -> templates.Templates:
-    state = templates.Templates()
+def learned(docs: list[Document], batch_pages: int = 500) -> State:
+    db = State(Path(":memory:"))
+    learner = templates.Learner(db, batch_pages)
     for doc in docs:
-        state.learn(doc, templates.keys_of(doc, CFG))
-    return state
+        learner.learn(doc, templates.keys_of(doc, CFG))
+    learner.flush()
+    return db
 
 
-def apply(doc: Document, state: templates.Templates) -> Document | None:
-    return templates.apply(doc, templates.keys_of(doc, CFG), state, CFG)
+def apply(doc: Document, db: State) -> Document | None:
+    return templates.apply(doc, templates.keys_of(doc, CFG), db, CFG)
 
 
 def test_line_on_most_pages_of_a_site_is_removed_and_recorded() -> None:
@@ -43,6 +46,29 @@ def test_line_on_a_few_pages_of_a_big_site_stays() -> None:
     docs = [Document(d.source_path, "html", source_url=d.source_url, title=d.title, lines=d.lines[:1] + d.lines[2:],
                      doc_id=d.doc_id) for d in docs]
     assert apply(docs[0], learned(docs)) is None
+
+
+def test_counts_are_the_same_whatever_the_batch() -> None:
+    docs = [page(n) for n in range(7)]
+    small, large = learned(docs, batch_pages=2), learned(docs)
+    rows = "SELECT site, key, pages, text FROM templates ORDER BY site, key"
+    assert small.db.execute(rows).fetchall() == large.db.execute(rows).fetchall()
+    assert small.db.execute("SELECT * FROM template_sites").fetchall() == [("a.example.com", 7)]
+
+
+def test_a_line_on_enough_sites_is_a_corpus_template() -> None:
+    cfg = TemplatesConfig(min_pages=50, min_share=0.9, max_chars=60, corpus_min_sites=3)
+    db = State(Path(":memory:"))
+    learner = templates.Learner(db)
+    docs = [page(n, f"s{n}.example.com") for n in range(3)]
+    for doc in docs:
+        learner.learn(doc, templates.keys_of(doc, cfg))
+    learner.flush()
+    cleaned = templates.apply(docs[0], templates.keys_of(docs[0], cfg), db, cfg)
+    assert cleaned is not None and [r.rule for r in cleaned.removed] == ["template.corpus"]
+    db.mark_templates(cfg.min_pages, cfg.min_share, cfg.corpus_min_sites)
+    assert db.db.execute("SELECT DISTINCT template FROM templates WHERE text = ?", (CHROME,)).fetchall() == [
+        ("template.corpus",)]
 
 
 def test_mirrors_of_one_article_are_not_a_template() -> None:
