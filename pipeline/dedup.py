@@ -169,19 +169,19 @@ def mark_duplicates(db: State, cfg: DedupConfig) -> int:
     """Set duplicate_of on every page that republishes an earlier one (first seen, then path order);
     returns how many. Pages are long: a candidate pair is confirmed on the share of equal signature
     slots, the MinHash estimate of their Jaccard."""
-    first_seen = db.pages_first_seen()
 
     def similar(a: int, b: int) -> bool:
         one, other = (np.frombuffer(db.page_sig(i), dtype=np.uint32) for i in (a, b))
         return float(np.mean(one == other)) >= cfg.doc_threshold
 
-    roots = group(len(first_seen), _band_blocks(db.bands("pages", cfg.bands, cfg.num_perm), cfg), similar)
+    roots = group(db.count("merge_pages"), _band_blocks(db.bands("pages", cfg.bands, cfg.num_perm), cfg), similar)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
         if root != i:  # a root is its group's first index
             members.setdefault(root, [root]).append(i)
     duplicate_of: list[tuple[int, int]] = []
     for same in members.values():
+        first_seen = db.pages_first_seen(same)
         original = min(same, key=lambda i: (first_seen[i], i))  # first seen, then path order
         duplicate_of += [(i, original) for i in same if i != original]
     db.set_duplicates(duplicate_of)

@@ -420,8 +420,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         t = cfg.templates
         db.mark_templates(t.min_pages, t.min_share, t.corpus_min_sites)
 
-    result = RunResult(failed=[Outcome(path, outcome, reason, stage, doc_id)
-                               for path, outcome, reason, stage, doc_id in db.outcomes() if outcome == "failed"])
+    result = RunResult(failed=[Outcome(*row) for row in db.outcomes("failed")])
     counts: dict[str, Any] = {
         "inputs": db.outcome_counts(),
         "stages": {k: dict(v) for k, v in stage_counts.items()},

@@ -201,7 +201,8 @@ class State:
         """Every input read tonight, with its digest and outcomes, as the next night will see it.
 
         An input whose pages all failed still replaces what it gave before."""
-        for (path,) in self.db.execute("SELECT path FROM night_inputs ORDER BY path").fetchall():
+        for (path,) in self.db.execute("SELECT path FROM night_inputs WHERE path NOT IN (SELECT path FROM night_reset) "
+                                       "ORDER BY path").fetchall():  # inputs of which no page was ingested
             self.reset_input(path)
         self.db.execute(
             "INSERT INTO inputs SELECT i.path, i.digest, COALESCE(r.first_seen, ?), ? FROM night_inputs i "
@@ -212,10 +213,12 @@ class State:
     def night_inputs(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM night_inputs").fetchone()[0])
 
-    def outcomes(self) -> Iterator[tuple[str, str, str, str, str]]:
-        """Tonight's outcome of every input, in path order: path, outcome, reason, stage, doc id."""
+    def outcomes(self, only: str | None = None) -> Iterator[tuple[str, str, str, str, str]]:
+        """Tonight's outcome of every input (or those with outcome `only`), in path order: path, outcome,
+        reason, stage, doc id."""
         yield from self.db.execute(
-            "SELECT path, outcome, reason, stage, doc_id FROM night_events ORDER BY path, rowid")
+            "SELECT path, outcome, reason, stage, doc_id FROM night_events WHERE ? IS NULL OR outcome = ? "
+            "ORDER BY path, rowid", (only, only))
 
     def outcome_counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT outcome, count(*) FROM night_events GROUP BY outcome ORDER BY outcome"))
@@ -301,9 +304,14 @@ class State:
     def set_page_sig(self, doc_id: str, sig: bytes) -> None:
         self.db.execute("UPDATE documents SET sig = ? WHERE doc_id = ?", (sig, doc_id))
 
-    def pages_first_seen(self) -> list[str]:
-        """The first seen time of every page, in path order: the rows of `bands("pages", ...)`."""
-        return [r[0] for r in self.db.execute("SELECT first_seen FROM merge_pages ORDER BY idx")]
+    def pages_first_seen(self, rows: Sequence[int]) -> dict[int, str]:
+        """The first seen time of these pages, by their row in `bands("pages", ...)` (path order)."""
+        out: dict[int, str] = {}
+        for start in range(0, len(rows), 500):  # within SQLite's limit on parameters
+            chunk = rows[start:start + 500]
+            out.update(self.db.execute(
+                f"SELECT idx, first_seen FROM merge_pages WHERE idx IN ({','.join('?' * len(chunk))})", chunk))
+        return out
 
     def page_sig(self, idx: int) -> bytes:
         return self.db.execute("SELECT sig FROM merge_pages JOIN documents USING (doc_id) WHERE idx = ?",
