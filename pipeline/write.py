@@ -64,7 +64,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Batches = Callable[[], Iterator[pa.RecordBatch]]  # a table written as it is read, never whole in memory
 BATCH_ROWS = 2000
-BATCH_CHARS = 4_000_000  # a batch of page texts is flushed at this size: memory stays flat whatever the pages
+# A batch is flushed at this many characters of text and of supporting page ids (a claim that a
+# hundred thousand pages support carries as many ids): memory stays flat whatever the pages and support.
+BATCH_CHARS = 4_000_000
 
 
 def tables(merged: Merged, roles: list[dict[str, Any]], pages: Callable[[], Iterable[tuple[Document, str | None]]],
@@ -119,7 +121,7 @@ def _batched(rows: Callable[[], Iterable[dict[str, Any]]], schema: pa.Schema) ->
         chars = 0
         for row in rows():
             chunk.append(row)
-            chars += len(row.get("text") or "")
+            chars += len(row.get("text") or "") + sum(map(len, row.get("doc_ids") or ()))
             if len(chunk) == BATCH_ROWS or chars >= BATCH_CHARS:
                 yield pa.RecordBatch.from_pylist(chunk, schema=schema)
                 chunk, chars = [], 0
