@@ -70,11 +70,15 @@ class Document:
 
     @property
     def site(self) -> str | None:
-        """Host of the source URL, the unit that boilerplate templates are learned per."""
-        if not self.source_url:
-            return None
-        host = urlsplit(self.source_url).hostname
-        return host.removeprefix("www.") if host else None
+        return site_of(self.source_url)
+
+
+def site_of(url: str | None) -> str | None:
+    """Host of a source URL, the unit that boilerplate templates are learned per."""
+    if not url:
+        return None
+    host = urlsplit(url).hostname
+    return host.removeprefix("www.") if host else None
 
 
 Stage = Callable[[Document], "Document | Drop"]

@@ -243,14 +243,15 @@ def config_version(cfg: Config) -> str:
 def remove_templates(db: state.State, cfg: Config, stages: list[tuple[str, Stage]]) -> Counter[str]:
     """Take template lines out of tonight's pages, once every page of the night has been learned.
 
-    Pages are read back from the state one at a time. A page that loses lines is segmented and
-    tagged again; one that would lose every line keeps them (a site whose pages are all alike is
-    mirrors, not template). Returns the template removals by rule.
+    Pages are read back from the state one at a time, and only those with a template line in full.
+    A page that loses lines is segmented and tagged again; one that would lose every line keeps them
+    (a site whose pages are all alike is mirrors, not template). Returns the template removals by rule.
     """
     again = [stage for name, stage in stages if name in AFTER_TEMPLATES]
     removed: Counter[str] = Counter()
-    for doc, keys in db.pending():
-        cleaned = templates.apply(doc, keys, db, cfg.templates)
+    rules = templates.Rules.of(db, cfg.templates)
+    for doc, keys in db.pending(rules.touches) if rules else ():  # only pages with a template line are read whole
+        cleaned = templates.apply(doc, keys, rules)
         if cleaned is not None and cleaned.lines:
             for stage in again:
                 cleaned = stage(cleaned)  # type: ignore[assignment]  # segment and roles never drop

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -249,19 +249,23 @@ class State:
             "INSERT INTO keys VALUES (?, NULL, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET sig = COALESCE(keys.sig, "
             "excluded.sig)", [(key, first_seen, last_seen, sig) for key, sig in sigs.items()])
 
-    def pending(self) -> Iterator[tuple[Document, tuple[str | None, ...]]]:
-        """Tonight's pages with their lines and line keys, in path order, for the template pass.
+    def pending(self, wanted: Callable[[str | None, tuple[str | None, ...]], bool],
+                ) -> Iterator[tuple[Document, tuple[str | None, ...]]]:
+        """Tonight's pages for the template pass, in path order, with their lines and line keys: those
+        for which `wanted(source_url, line keys)` holds (the rest are never read whole).
 
         One page at a time, found by its path after the last one's: the pass updates these rows as it
         goes, and neither a list of every id nor an open scan is kept."""
         after = ""
         while row := self.db.execute(
-                "SELECT p.lines, p.keys, d.* FROM pending p JOIN documents d USING (doc_id) "
+                "SELECT d.source_path, d.source_url, p.keys, p.doc_id FROM pending p JOIN documents d USING (doc_id) "
                 "WHERE d.source_path > ? ORDER BY d.source_path LIMIT 1", (after,)).fetchone():
-            lines, keys, *doc = row
-            page = replace(_document(doc), lines=tuple(json.loads(lines)))
-            after = page.source_path
-            yield page, tuple(json.loads(keys))
+            after, url, keys_json, doc_id = row
+            keys = tuple(json.loads(keys_json))
+            if wanted(url, keys):
+                lines, *doc = self.db.execute("SELECT p.lines, d.* FROM pending p JOIN documents d USING (doc_id) "
+                                              "WHERE doc_id = ?", (doc_id,)).fetchone()
+                yield replace(_document(doc), lines=tuple(json.loads(lines))), keys
 
     def replace_document(self, doc: Document, sig: bytes, claim_keys: Sequence[str]) -> None:
         """A page the template pass changed: its new text, removals and claims."""
@@ -402,22 +406,18 @@ class State:
         self.db.executemany("INSERT INTO templates VALUES (?, ?, ?, ?, NULL) ON CONFLICT (site, key) "
                             "DO UPDATE SET pages = pages + excluded.pages", counts)
 
-    def template_rules(self, site: str, keys: Sequence[str], min_pages: int, min_share: float,
-                       corpus_min_sites: int) -> dict[str, str]:
-        """The template rule of each of these line keys on this site that is a template line: seen on
-        `min_pages` pages that are `min_share` of the site's pages (no site: never), else on
-        `corpus_min_sites` sites."""
-        rules: dict[str, str] = {}
-        marks = ",".join("?" * len(keys))
-        if corpus_min_sites:
-            rules.update((key, "template.corpus") for (key,) in self.db.execute(
-                f"SELECT key FROM templates WHERE key IN ({marks}) AND site != '' GROUP BY key "
-                "HAVING count(*) >= ?", (*keys, corpus_min_sites)))
-        if site:
-            rules.update((key, "template.site") for (key,) in self.db.execute(
-                f"SELECT key FROM templates WHERE site = ? AND key IN ({marks}) AND pages >= ? AND pages >= ? * "
-                "(SELECT pages FROM template_sites WHERE site = ?)", (site, *keys, min_pages, min_share, site)))
-        return rules
+    def template_lines(self, min_pages: int, min_share: float, corpus_min_sites: int,
+                       ) -> tuple[set[tuple[str, str]], set[str]]:
+        """The template lines under these settings: (site, line key) pairs seen on `min_pages` pages
+        that are `min_share` of the site's pages, and line keys seen on `corpus_min_sites` sites.
+        Few by nature (a site template is on a share of the site's pages), whatever the corpus size."""
+        site = {(s, k) for s, k in self.db.execute(
+            "SELECT t.site, t.key FROM templates t JOIN template_sites s USING (site) WHERE t.site != '' "
+            "AND t.pages >= ? AND t.pages >= ? * s.pages", (min_pages, min_share))}
+        corpus = {k for (k,) in self.db.execute(
+            "SELECT key FROM templates WHERE site != '' GROUP BY key HAVING count(*) >= ?",
+            (corpus_min_sites,))} if corpus_min_sites else set()
+        return site, corpus
 
     def mark_templates(self, min_pages: int, min_share: float, corpus_min_sites: int) -> None:
         """Record in the table which lines are templates under tonight's settings (for people reading it)."""

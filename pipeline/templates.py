@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .config import TemplatesConfig
-from .model import Document, Removal
+from .model import Document, Removal, site_of
 from .text import fold
 
 if TYPE_CHECKING:
@@ -79,18 +79,45 @@ class Learner:
         self.pages = 0
 
 
-def apply(doc: Document, keys: tuple[str | None, ...], db: State, cfg: TemplatesConfig) -> Document | None:
-    """The page without its site's template lines (as the state's counts have them), or None when it has none.
+@dataclass(frozen=True)
+class Rules:
+    """Tonight's template lines: (site, line key) pairs that are a site's template, and line keys on
+    enough sites to be a corpus template (`State.template_lines`)."""
+
+    site: set[tuple[str, str]]
+    corpus: set[str]
+
+    @classmethod
+    def of(cls, db: State, cfg: TemplatesConfig) -> Rules:
+        return cls(*db.template_lines(cfg.min_pages, cfg.min_share, cfg.corpus_min_sites))
+
+    def rule_for(self, site: str, key: str | None) -> str | None:
+        """A site template first (never for pages without a site), then a corpus template."""
+        if key is None:
+            return None
+        if site != NO_SITE and (site, key) in self.site:
+            return "template.site"
+        return "template.corpus" if key in self.corpus else None
+
+    def __bool__(self) -> bool:
+        return bool(self.site or self.corpus)
+
+    def touches(self, url: str | None, keys: tuple[str | None, ...]) -> bool:
+        """Whether a page (by its URL and line keys) has a template line at all."""
+        site = site_of(url) or NO_SITE
+        return any(self.rule_for(site, key) for key in keys)
+
+
+def apply(doc: Document, keys: tuple[str | None, ...], rules: Rules) -> Document | None:
+    """The page without its site's template lines, or None when it has none.
 
     A line is a site template when it is on at least `min_pages` pages that are at least `min_share`
     of its site's pages; a corpus template when it is on `corpus_min_sites` sites."""
     site = doc.site or NO_SITE
-    rules = db.template_rules(site, sorted({k for k in keys if k is not None}), cfg.min_pages, cfg.min_share,
-                              cfg.corpus_min_sites)
     kept: list[str] = []
     removed: list[Removal] = []
     for i, (line, key) in enumerate(zip(doc.lines, keys, strict=True)):
-        rule = rules.get(key) if key is not None else None
+        rule = rules.rule_for(site, key)
         if rule is None:
             kept.append(line)
         else:

@@ -74,60 +74,58 @@ def tables(merged: Merged, roles: list[dict[str, Any]], pages: Callable[[], Iter
     """The contract's tables, each streamed as it is written: the pages (with the page each republishes)
     from `pages`, their removals from `removals`, the claims and occurrences from the merge."""
 
-    def documents() -> Iterator[dict[str, Any]]:
+    def documents() -> Iterator[tuple[Any, ...]]:
         for d, duplicate_of in pages():
-            yield {
-                "doc_id": d.doc_id, "source_path": d.source_path, "title": d.title, "text": d.text,
-                "duplicate_of": duplicate_of, "source_url": d.source_url, "site": d.site,
-                "published": d.published, "format": d.format, "encoding": d.encoding, "script": d.script,
-                "chars_raw": d.chars_raw, "chars_kept": len(d.text), "first_seen": d.first_seen,
-                "last_seen": d.last_seen,
-            }
+            yield (d.doc_id, d.source_path, d.title, d.text, duplicate_of, d.source_url, d.site, d.published, d.format,
+                   d.encoding, d.script, d.chars_raw, len(d.text), d.first_seen, d.last_seen)
 
-    def removed() -> Iterator[dict[str, Any]]:
+    def removed() -> Iterator[tuple[Any, ...]]:
         for doc_id, rows in removals():
             for stage, rule, text, line in rows:
-                yield {"doc_id": doc_id, "stage": stage, "rule": rule, "text": text, "line": line}
+                yield doc_id, stage, rule, text, line
 
-    def claims() -> Iterator[dict[str, Any]]:
+    def claims() -> Iterator[tuple[Any, ...]]:
         for c in merged.clusters():
-            yield {
-                "claim_id": c.claim_id, "text": c.text, "roles": list(c.roles), "claim_type": c.claim_type,
-                "support": len(c.doc_ids), "doc_ids": list(c.doc_ids), "section": SECTION_SEP.join(c.section),
-                "first_seen": c.first_seen, "last_seen": c.last_seen,
-            }
+            yield (c.claim_id, c.text, list(c.roles), c.claim_type, len(c.doc_ids), list(c.doc_ids),
+                   SECTION_SEP.join(c.section), c.first_seen, c.last_seen)
 
-    def occurrences() -> Iterator[dict[str, Any]]:
-        names = SCHEMAS["claim_occurrences"].names
-        for row in merged.occurrence_rows():
-            yield dict(zip(names, row, strict=True))
-
-    def role_rows() -> Iterator[dict[str, Any]]:
+    def role_rows() -> Iterator[tuple[Any, ...]]:
         for r in roles:
-            yield {**r, "claims": merged.role_claims.get(r["role_id"], 0)}
+            yield r["role_id"], r["name"], r["aliases"], merged.role_claims.get(r["role_id"], 0), r["lexicon_version"]
 
     return {
         "documents": _batched(documents, SCHEMAS["documents"]),
         "claims": _batched(claims, SCHEMAS["claims"]),
-        "claim_occurrences": _batched(occurrences, SCHEMAS["claim_occurrences"]),
+        "claim_occurrences": _batched(merged.occurrence_rows, SCHEMAS["claim_occurrences"]),
         "removed": _batched(removed, SCHEMAS["removed"]),
         "roles": _batched(role_rows, SCHEMAS["roles"]),
     }
 
 
-def _batched(rows: Callable[[], Iterable[dict[str, Any]]], schema: pa.Schema) -> Batches:
+def _batched(rows: Callable[[], Iterable[tuple[Any, ...]]], schema: pa.Schema) -> Batches:
+    """Rows (tuples in the schema's column order) as record batches, built a column at a time."""
+    text = schema.names.index("text") if "text" in schema.names else None
+    ids = schema.names.index("doc_ids") if "doc_ids" in schema.names else None
+
     def batches() -> Iterator[pa.RecordBatch]:
-        chunk: list[dict[str, Any]] = []
+        chunk: list[tuple[Any, ...]] = []
         chars = 0
         for row in rows():
             chunk.append(row)
-            chars += len(row.get("text") or "") + sum(map(len, row.get("doc_ids") or ()))
+            chars += (len(row[text] or "") if text is not None else 0) + (sum(map(len, row[ids])) if ids is not None
+                                                                          else 0)
             if len(chunk) == BATCH_ROWS or chars >= BATCH_CHARS:
-                yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+                yield _batch(chunk, schema)
                 chunk, chars = [], 0
         if chunk:
-            yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+            yield _batch(chunk, schema)
     return batches
+
+
+def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
+    columns = zip(*rows, strict=True)
+    return pa.RecordBatch.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+                                      schema=schema)
 
 
 def spreadsheet_safe(value: Any) -> Any:

@@ -30,7 +30,7 @@ def learned(docs: list[Document], batch_pages: int = 500) -> State:
 
 
 def apply(doc: Document, db: State) -> Document | None:
-    return templates.apply(doc, templates.keys_of(doc, CFG), db, CFG)
+    return templates.apply(doc, templates.keys_of(doc, CFG), templates.Rules.of(db, CFG))
 
 
 def test_line_on_most_pages_of_a_site_is_removed_and_recorded() -> None:
@@ -64,7 +64,7 @@ def test_a_line_on_enough_sites_is_a_corpus_template() -> None:
     for doc in docs:
         learner.learn(doc, templates.keys_of(doc, cfg))
     learner.flush()
-    cleaned = templates.apply(docs[0], templates.keys_of(docs[0], cfg), db, cfg)
+    cleaned = templates.apply(docs[0], templates.keys_of(docs[0], cfg), templates.Rules.of(db, cfg))
     assert cleaned is not None and [r.rule for r in cleaned.removed] == ["template.corpus"]
     db.mark_templates(cfg.min_pages, cfg.min_share, cfg.corpus_min_sites)
     assert db.db.execute("SELECT DISTINCT template FROM templates WHERE text = ?", (CHROME,)).fetchall() == [
