@@ -181,8 +181,10 @@ class State:
         and its pages' first-seen times are kept aside, so that pages that come back keep them."""
         if self.db.execute("SELECT 1 FROM night_reset WHERE path = ?", (input_path,)).fetchone():
             return
-        self.db.execute("INSERT INTO night_reset VALUES (?, (SELECT first_seen FROM inputs WHERE path = ?))",
-                        (input_path, input_path))
+        known = self.db.execute("SELECT first_seen FROM inputs WHERE path = ?", (input_path,)).fetchone()
+        self.db.execute("INSERT INTO night_reset VALUES (?, ?)", (input_path, known[0] if known else None))
+        if known is None:  # a new input: it gave nothing yet (pages are recorded with their input's digest)
+            return
         self.db.execute("INSERT INTO night_pages SELECT doc_id, first_seen FROM documents WHERE input_path = ?",
                         (input_path,))
         gone = "SELECT doc_id FROM documents WHERE input_path = ?"

@@ -41,8 +41,10 @@ def merge_pages(docs: list[Document], cfg: DedupConfig = DEDUP,
     db = db or State(Path(":memory:"))
     db.start_night()
     for d in docs:
+        db.note_input(d.source_path, d.doc_id)
         db.reset_input(d.source_path)
         db.add_document(d.source_path, d, dedup.page_signature(d.text, cfg), (), [canonical(c.text) for c in d.claims])
+    db.record_inputs("2026-01-01T00:00:00+00:00")  # as a night ends: the inputs are known from now on
     db.clear_pending()
     return db, dedup.merge(db, cfg)
 

@@ -118,3 +118,9 @@ def test_union_find_joins_chains() -> None:
 def test_bad_lsh_settings_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="multiple of bands"):
         DedupConfig(num_perm=100, bands=32)
+
+
+def test_a_page_given_again_on_a_later_night_replaces_itself() -> None:
+    db, _ = merge_pages([doc("a.txt", "A", LONG, seen="2026-01-01")])
+    again = clusters([doc("a.txt", "A2", REWORDED, seen="2026-01-02")], db=db)
+    assert [(c.text, c.doc_ids) for c in again] == [(REWORDED, ("A2",))]
