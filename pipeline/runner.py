@@ -370,7 +370,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                 db.note_unchanged(item.path)  # its outcomes, as the state remembers them
                 bar.update(1)
             else:
-                db.note_event(state.Event(item.path, item.path, item.outcome, item.reason))
+                db.note_event(state.Event(_input_of(item.path), item.path, item.outcome, item.reason))
                 bar.update(1)
 
     total = sum(1 for _ in read.walk(raw_dir))

@@ -249,3 +249,17 @@ def test_schema_2_state_is_migrated_with_its_templates(tmp_path: Path) -> None:
         assert db.execute(lines_sql).fetchall() == lines
         assert db.execute("SELECT site, page FROM template_pages ORDER BY site, page").fetchall() == pages
         assert db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("3",)
+
+
+def test_a_bad_record_fails_again_on_an_unchanged_night(tmp_path: Path) -> None:
+    """A record's failure is remembered with its file, so the next night replays it (exit 1 again)."""
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    raw.mkdir()
+    good = {"url": "https://a.example.com/1", "text": "用户运营负责拉新、留存和促活，是连接用户和产品的桥梁。"}
+    (raw / "feed.jsonl").write_text(json.dumps(good, ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
+    assert ingest(raw, out) == 1
+    first = {i["path"]: i["outcome"] for i in manifest(out)["inputs"]}
+    assert ingest(raw, out) == 1
+    second = {i["path"]: i["outcome"] for i in manifest(out)["inputs"]}
+    assert first == {"feed.jsonl#1": "ingested", "feed.jsonl#2": "failed"}
+    assert second == {"feed.jsonl#1": "unchanged", "feed.jsonl#2": "failed"}
