@@ -214,7 +214,7 @@ def blocks(root: etree._Element, marked: dict[etree._Element, str]) -> list[Bloc
                                  headings_open > 0))
 
     for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = _tag(el)
         start = event == "start"
         if marked and el in marked:
             flush()

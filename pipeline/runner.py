@@ -240,7 +240,8 @@ def config_version(cfg: Config) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def remove_templates(db: state.State, cfg: Config, stages: list[tuple[str, Stage]]) -> Counter[str]:
+def remove_templates(db: state.State, rules: templates.Rules, cfg: Config,
+                     stages: list[tuple[str, Stage]]) -> Counter[str]:
     """Take template lines out of tonight's pages, once every page of the night has been learned.
 
     Pages are read back from the state one at a time, and only those with a template line in full.
@@ -249,7 +250,6 @@ def remove_templates(db: state.State, cfg: Config, stages: list[tuple[str, Stage
     """
     again = [stage for name, stage in stages if name in AFTER_TEMPLATES]
     removed: Counter[str] = Counter()
-    rules = templates.Rules.of(db, cfg.templates)
     for doc, keys in db.pending(rules.touches) if rules else ():  # only pages with a template line are read whole
         cleaned = templates.apply(doc, keys, rules)
         if cleaned is not None and cleaned.lines:
@@ -417,9 +417,9 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     db.record_inputs(run_time)
     if ingested:
         learner.flush()
-        removed_by_rule.update(remove_templates(db, cfg, stages))
-        t = cfg.templates
-        db.mark_templates(t.min_pages, t.min_share, t.corpus_min_sites)
+        rules = templates.Rules.of(db, cfg.templates)  # the counts are complete: tonight's template lines
+        removed_by_rule.update(remove_templates(db, rules, cfg, stages))
+        db.mark_templates(rules.site, rules.corpus)
 
     result = RunResult(failed=[Outcome(*row) for row in db.outcomes("failed")])
     counts: dict[str, Any] = {

@@ -421,14 +421,11 @@ class State:
             (corpus_min_sites,))} if corpus_min_sites else set()
         return site, corpus
 
-    def mark_templates(self, min_pages: int, min_share: float, corpus_min_sites: int) -> None:
-        """Record in the table which lines are templates under tonight's settings (for people reading it)."""
-        self.db.execute(
-            "UPDATE templates SET template = CASE WHEN site != '' AND pages >= :n AND pages >= :share * "
-            "(SELECT pages FROM template_sites s WHERE s.site = templates.site) THEN 'template.site' "
-            "WHEN :sites AND (SELECT count(*) FROM templates t WHERE t.key = templates.key AND t.site != '') "
-            ">= :sites THEN 'template.corpus' END",
-            {"n": min_pages, "share": min_share, "sites": corpus_min_sites})
+    def mark_templates(self, site: set[tuple[str, str]], corpus: set[str]) -> None:
+        """Record in the table which lines are tonight's templates (`template_lines`), for people reading it."""
+        self.db.execute("UPDATE templates SET template = NULL WHERE template IS NOT NULL")
+        self.db.executemany("UPDATE templates SET template = 'template.corpus' WHERE key = ?", [(k,) for k in corpus])
+        self.db.executemany("UPDATE templates SET template = 'template.site' WHERE site = ? AND key = ?", site)
 
     def _templates_from_v2(self) -> None:
         """A schema 2 state kept all of a site's page keys in one row: spread them out (schema 3)."""

@@ -205,8 +205,8 @@ def write_manifest(folder: Path, manifest: dict[str, Any], inputs: Iterable[dict
     inputs, one entry per input however many there are, is written as it is read."""
     if (folder / REPORT).is_file():
         _fsync(folder / REPORT)
-    head = json.dumps({**manifest, "inputs": []}, ensure_ascii=False, indent=2)
-    assert head.endswith('"inputs": []\n}')
+    head = json.dumps({**{k: v for k, v in manifest.items() if k != "inputs"}, "inputs": []},
+                      ensure_ascii=False, indent=2)  # the list last, so it is written after everything else
     with (folder / MANIFEST).open("w", encoding="utf-8") as fh:
         fh.write(head[: -len("]\n}")])
         sep = "\n    "
@@ -216,13 +216,6 @@ def write_manifest(folder: Path, manifest: dict[str, Any], inputs: Iterable[dict
         fh.write("\n  ]\n}" if sep != "\n    " else "]\n}")
     _fsync(folder / MANIFEST)
     _fsync(folder)
-
-
-def read_manifest(folder: Path) -> dict[str, Any] | None:  # tests and tools: it holds every input
-    try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def link_outputs(out: Path, folder: Path, files: dict[str, Any]) -> bool:

@@ -64,9 +64,10 @@ def test_a_line_on_enough_sites_is_a_corpus_template() -> None:
     for doc in docs:
         learner.learn(doc, templates.keys_of(doc, cfg))
     learner.flush()
-    cleaned = templates.apply(docs[0], templates.keys_of(docs[0], cfg), templates.Rules.of(db, cfg))
+    rules = templates.Rules.of(db, cfg)
+    cleaned = templates.apply(docs[0], templates.keys_of(docs[0], cfg), rules)
     assert cleaned is not None and [r.rule for r in cleaned.removed] == ["template.corpus"]
-    db.mark_templates(cfg.min_pages, cfg.min_share, cfg.corpus_min_sites)
+    db.mark_templates(rules.site, rules.corpus)
     assert db.db.execute("SELECT DISTINCT template FROM templates WHERE text = ?", (CHROME,)).fetchall() == [
         ("template.corpus",)]
 
@@ -111,3 +112,12 @@ def test_what_one_night_learns_cleans_the_next_nights_single_page(tmp_path: Path
     assert main(["ingest", str(night2), "--out", str(out), "-q", "--workers", "1", "--full"]) == 0
     rebuilt = pd.read_parquet(out / "documents.parquet")
     assert len(rebuilt) == 1 and CHROME in rebuilt["text"].iloc[0]
+
+
+def test_the_table_records_which_lines_are_site_templates() -> None:
+    db = learned([page(n) for n in range(4)])
+    rules = templates.Rules.of(db, CFG)
+    db.mark_templates(rules.site, rules.corpus)
+    marked = dict(db.db.execute("SELECT text, template FROM templates WHERE site = 'a.example.com'").fetchall())
+    assert marked[CHROME] == "template.site"
+    assert {t for text, t in marked.items() if text != CHROME} == {None}
