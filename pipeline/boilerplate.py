@@ -21,9 +21,10 @@ import re
 import re._constants as sre_constants  # the regex parser: which words a rule needs (see required_words)
 import re._parser as sre_parser
 import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .config import BoilerplateConfig, Config, ConfigError
 from .model import Document, Drop, Removal, Stage
@@ -80,20 +81,41 @@ class ContainerRule:
     max_share: float
 
 
+R = TypeVar("R", LineRule, BlockRule)
+
+
+@dataclass(frozen=True, slots=True)
+class Hinted(Generic[R]):
+    """Rules in order, with what spares a line most of them: the words one of which every match of a
+    hinted rule contains (`required_words`), as one regex. A line without any of them can only match
+    the rules no word could be worked out for."""
+
+    rules: tuple[R, ...]
+    hint: re.Pattern[str] | None
+    unhinted: tuple[R, ...]
+
+    @classmethod
+    def of(cls, rules: list[R], pattern: Callable[[R], re.Pattern[str]]) -> Hinted[R]:
+        words = [required_words(pattern(rule)) for rule in rules]
+        hinted = sorted({w for ws in words if ws for w in ws}, key=len, reverse=True)
+        return cls(tuple(rules), re.compile("|".join(map(re.escape, hinted))) if hinted else None,
+                   tuple(rule for rule, ws in zip(rules, words, strict=True) if not ws))
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self.rules)
+
+    def for_line(self, line: str) -> tuple[R, ...]:
+        """The rules that can match the line, in order."""
+        return self.rules if self.hint is None or self.hint.search(line) else self.unhinted
+
+
 @dataclass(frozen=True, slots=True)
 class RulePack:
-    lines: tuple[LineRule, ...]
-    strips: tuple[LineRule, ...]
-    blocks: tuple[BlockRule, ...]
+    lines: Hinted[LineRule]
+    strips: Hinted[LineRule]
+    blocks: Hinted[BlockRule]
     containers: tuple[ContainerRule, ...] = ()
     listings: tuple[ListingRule, ...] = ()
-    # XPath of the elements a container rule can match (below the root): any with an id, class or
-    # style, and any with a rule's tag name.
-    container_query: str = "/*//*[@id or @class or @style]"
-    # Words one of which every match of a line rule contains (`required_words`), as one regex, and the
-    # rules for which none could be worked out: a line without any of the words needs only those.
-    line_hint: re.Pattern[str] | None = None
-    unhinted: tuple[LineRule, ...] = ()
     _seen: dict[tuple[str, str | None, str | None, str | None], int] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -141,13 +163,13 @@ def load_rules(path: Path) -> RulePack:
         seen.add(rid)
         return rid
 
-    def line_rules(kind: str) -> tuple[LineRule, ...]:
+    def line_rules(kind: str) -> Hinted[LineRule]:
         out = []
         for entry in data.get(kind, []):
             rid = rule_id(entry)
             out.append(LineRule(rid, _compile(rid, entry["pattern"], path),
                                 int(entry.get("max_chars", DEFAULT_MAX_CHARS))))
-        return tuple(out)
+        return Hinted.of(out, lambda rule: rule.pattern)
 
     blocks = []
     for entry in data.get("block", []):
@@ -175,13 +197,8 @@ def load_rules(path: Path) -> RulePack:
     for entry in data.get("listing", []):
         rid = rule_id(entry)
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
-    tests = ["@id", "@class", "@style", *(f"self::{t}" for t in sorted({t for c in containers for t in c.tags}))]
-    lines = line_rules("line")
-    words = {r.id: required_words(r.pattern) for r in lines}
-    hinted = sorted({w for ws in words.values() if ws for w in ws}, key=len, reverse=True)
-    return RulePack(lines, line_rules("strip"), tuple(blocks), tuple(containers), tuple(listings),
-                    f"/*//*[{' or '.join(tests)}]", re.compile("|".join(map(re.escape, hinted))) if hinted else None,
-                    tuple(r for r in lines if not words[r.id]))
+    return RulePack(line_rules("line"), line_rules("strip"), Hinted.of(blocks, lambda rule: rule.start),
+                    tuple(containers), tuple(listings))
 
 
 def required_words(pattern: re.Pattern[str]) -> frozenset[str] | None:
@@ -207,7 +224,7 @@ def _required(items: Any) -> frozenset[str] | None:
             best = words
 
     for op, av in items:
-        if op is sre_constants.LITERAL:
+        if op is sre_constants.LITERAL and not chr(av).isspace():  # words never hold a space (apply_strips)
             run += chr(av)
             continue
         consider(frozenset((run,)) if run else None)
@@ -240,10 +257,13 @@ def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:
     return j
 
 
-def apply_strips(line: str, strips: tuple[LineRule, ...]) -> tuple[str, list[tuple[str, str]]]:
-    """The line with every strip rule's match cut out, and (rule id, cut text) for each cut."""
+def apply_strips(line: str, strips: Hinted[LineRule]) -> tuple[str, list[tuple[str, str]]]:
+    """The line with every strip rule's match cut out, and (rule id, cut text) for each cut.
+
+    The rules the line's hint rules out stay out after a cut: a cut leaves the text on either side
+    of one space, so it cannot make a word no rule's words contain (those have no spaces)."""
     cuts = []
-    for strip in strips:
+    for strip in strips.for_line(line):
         match = strip.pattern.search(line)
         if match and match.group(0).strip():
             cuts.append((strip.id, match.group(0)))
@@ -252,10 +272,9 @@ def apply_strips(line: str, strips: tuple[LineRule, ...]) -> tuple[str, list[tup
 
 
 def _line_rule(line: str, pack: RulePack) -> str | None:
-    """The first line rule that removes the line. Most lines hold none of the words some rule needs,
-    which one scan for those words shows; only the rules without such words run on them."""
-    rules = pack.lines if pack.line_hint is None or pack.line_hint.search(line) else pack.unhinted
-    return next((r.id for r in rules if len(line) <= r.max_chars and r.pattern.search(line)), None)
+    """The first line rule that removes the line."""
+    return next((r.id for r in pack.lines.for_line(line) if len(line) <= r.max_chars and r.pattern.search(line)),
+                None)
 
 
 def clean_lines(
@@ -284,7 +303,7 @@ def clean_lines(
     i = 0
     while i < stop:
         line = stripped[i]
-        block = next((b for b in pack.blocks if len(line) <= b.start_max_chars and b.start.search(line)
+        block = next((b for b in pack.blocks.for_line(line) if len(line) <= b.start_max_chars and b.start.search(line)
                       and not (b.only_in_tail and i < len(stripped) * (1 - b.tail_fraction))), None)
         if block is not None:
             end = _block_span(block, stripped, i)
