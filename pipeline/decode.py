@@ -29,6 +29,7 @@ SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312
 DECLARATION = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
 SNIFF_BYTES = 4096
 ASCII_BYTES = bytes(range(0x80))
+NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))  # deleted, the control bytes are left
 
 
 def canonical_encoding(name: str | None) -> str | None:
@@ -106,7 +107,7 @@ def looks_binary(data: bytes) -> bool:
     head = data[:SNIFF_BYTES]
     if any(head.startswith(bom) for bom, enc in BOMS if enc.startswith("utf-16") or enc.startswith("utf-32")):
         return False
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head.translate(None, NOT_CONTROL))
     return b"\x00" in head or controls > len(head) * 0.05
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from .boilerplate import ContainerRule, RulePack, load_rules
+from .boilerplate import RulePack, load_rules
 from .config import Config, ExtractConfig
 from .model import Document, Drop, Removal, Stage
 
@@ -131,17 +131,8 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _tag(el: etree._Element) -> str:
-    return el.tag if isinstance(el.tag, str) else ""  # libxml2's HTML parser gives lower-case names
-
-
 def _text(el: etree._Element) -> str:
     return etree.tostring(el, method="text", encoding=str, with_tail=False)
-
-
-def _rule_for(el: etree._Element, pack: RulePack) -> ContainerRule | None:
-    """The first container rule the element matches by tag, an id/class token, or inline style."""
-    return pack.container_rule(_tag(el), el.get("id"), el.get("class"), el.get("style"))
 
 
 def _classes(text: str) -> np.ndarray:
@@ -169,7 +160,8 @@ def _counts(texts: list[str]) -> tuple[list[int], list[int]]:
 
 
 def drop_invisible(root: etree._Element) -> None:
-    """Remove what a browser never shows as text: scripts, styles, form controls, media."""
+    """Remove what a browser never shows as text: scripts, styles, form controls, media; and comments,
+    so that after this every element's tag is its name (lower-case: libxml2's HTML parser)."""
     etree.strip_elements(root, *INVISIBLE, etree.Comment, etree.ProcessingInstruction, etree.Entity,
                          with_tail=False)  # in libxml2, not a Python loop over every element
 
@@ -186,7 +178,8 @@ def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]
     marked: dict[etree._Element, str] = {}
     total = 0
     for el in root.iterdescendants():
-        rule = None if _tag(el) == "body" else _rule_for(el, pack)
+        tag = el.tag
+        rule = None if tag == "body" else pack.container_rule(tag, el.get("id"), el.get("class"), el.get("style"))
         if rule is None or any(a in marked for a in el.iterancestors()):
             continue
         total = total or _words(_text(root)) or 1
@@ -239,7 +232,7 @@ def blocks(root: etree._Element, marked: dict[etree._Element, str]) -> list[Bloc
                               headings_open > 0))
 
     for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = _tag(el)
+        tag = el.tag
         start = event == "start"
         if marked and el in marked:
             flush()

@@ -74,19 +74,16 @@ QUOTES = re.compile(r'"([^"\n]*)"')
 REPEATED = re.compile(r"([，。！？；：、])\1+")
 CN_SPACE = re.compile(rf"(?<=[{CJK_OR_PUNCT}]) (?=[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20])"
                       rf"|(?<=[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]) (?=[{CJK}])")
-# What one of the punctuation rules below needs: ASCII punctuation, an ellipsis, a repeated mark,
-# or a space beside Chinese punctuation.
-MAY_PUNCTUATE = re.compile(r'[,?!;:."(…]|([，。！？；：、])\1'
-                           r"| [\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]|[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20] ")
+ASCII_MARK = re.compile("[,?!;:]")  # what AFTER_CJK and BEFORE_CJK need
 
 
 def detect_script(text: str, converted: str) -> str:
     """simplified / traditional / mixed / none, from how many Han characters t2s changed."""
+    if text == converted:  # most pages: nothing to convert, no need to count or compare characters
+        return "simplified" if HAS_CJK.search(text) else "none"
     han = len(HAN_RUN.sub("", text))
     if not han:
         return "none"
-    if text == converted:  # most pages: nothing to convert, no need to compare character by character
-        return "simplified"
     changed = sum(1 for a, b in zip(text, converted, strict=False) if a != b and is_cjk(a))
     ratio = changed / han
     return "simplified" if ratio < 0.02 else "traditional" if ratio > 0.10 else "mixed"
@@ -164,22 +161,30 @@ def normalise_line(line: str, cfg: NormaliseConfig) -> str:
         line = NOISE.sub("", line)
     if cfg.whitespace:
         line = SPACES.sub(" ", line).strip()
-    if cfg.punctuation and MAY_PUNCTUATE.search(line):
+    if cfg.punctuation:
         line = _fixed_point(_punctuation, line)
     return line
 
 
 def _punctuation(line: str) -> str:
-    line = AFTER_CJK.sub(lambda m: ASCII_TO_CN[m.group(1)], line)
-    line = BEFORE_CJK.sub(lambda m: ASCII_TO_CN[m.group(1)], line)
-    line = ELLIPSIS.sub("……", line)
-    line = FULL_STOP.sub("。", line)
-    if HAS_CJK.search(line):
-        line = LAST_STOP.sub("。", line)
-    line = PARENS.sub(_parens, line)
-    line = QUOTES.sub(_quotes, line)
-    line = REPEATED.sub(r"\1", line)
-    return CN_SPACE.sub("", line)
+    """One pass of the punctuation rules; each runs only on a line with the mark it needs, which
+    spares most lines every rule's lookbehind scans."""
+    if ASCII_MARK.search(line):
+        line = AFTER_CJK.sub(lambda m: ASCII_TO_CN[m.group(1)], line)
+        line = BEFORE_CJK.sub(lambda m: ASCII_TO_CN[m.group(1)], line)
+    if "." in line or "…" in line:
+        line = ELLIPSIS.sub("……", line)
+    if "." in line:
+        line = FULL_STOP.sub("。", line)
+        if line.endswith(".") and HAS_CJK.search(line):
+            line = LAST_STOP.sub("。", line)
+    if "(" in line:
+        line = PARENS.sub(_parens, line)
+    if '"' in line:
+        line = QUOTES.sub(_quotes, line)
+    if REPEATED.search(line):  # sub's own scan costs 4x a search
+        line = REPEATED.sub(r"\1", line)
+    return CN_SPACE.sub("", line) if " " in line else line
 
 
 def to_script(text: str, cfg: NormaliseConfig) -> str:

@@ -200,7 +200,7 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
             else:
                 roles = subject.get(claim.paragraph) or heading
             if roles:
-                out.append(replace(claim, roles=roles))
+                out.append(claim._replace(roles=roles))
         return tuple(out)
 
     def roles(doc: Document) -> Document | Drop:
@@ -209,7 +209,7 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         if tagged and not on_topic(doc, tagged, lexicon, cfg):
             removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
             tagged = ()
-        typed = tuple(replace(c, claim_type=classify(c.text, c.section, types, lexicon)) for c in tagged)
+        typed = tuple(c._replace(claim_type=classify(c.text, c.section, types, lexicon)) for c in tagged)
         return replace(doc, claims=typed, removed=removed)
 
     return roles

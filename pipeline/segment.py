@@ -42,10 +42,15 @@ INLINE_ITEM = re.compile(r"\s+(?=(?:[a-zA-Z]|\d{1,2})[、.．](?=[\u4e00-\u9fff�
 LEADING_LABEL = re.compile(
     rf"^(?:{ITEM_MARKER.pattern[1:]})?[^\s，。！？；：,.!?;:]{{2,20}}(?=\s+[\u4e00-\u9fff“「].{{10,}})")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+CLAUSE_MARK = re.compile("[，。！；：、,;:]")  # a line with one is not a bare mind-map node
 
 
 def split_inline(line: str) -> list[tuple[int, str]]:
-    """The line's parts as (offset, text): a glued heading and inline list items come apart."""
+    """The line's parts as (offset, text): a glued heading and inline list items come apart.
+
+    Both need a space inside the line; most lines have none (a non-printable character may be one)."""
+    if " " not in line and line.isprintable():
+        return [(0, line)] if line else []
     cuts = {0, len(line)} | {m.start() for m in INLINE_ITEM.finditer(line)}
     label = LEADING_LABEL.match(line)
     if label and HAN.search(label.group(0)):
@@ -143,7 +148,7 @@ def heading_style(line: str, cfg: SegmentConfig, forms: Forms, repeated: bool = 
                 return None
             numbered_item = style in ("num", "num_paren")
             return None if numbered_item and not repeated and forms.states(rest) else style
-    if not any(p in line for p in "，。！；：、,;:") and len(fold(line)) <= 12:
+    if not CLAUSE_MARK.search(line) and len(fold(line)) <= 12:
         return "node" if not repeated and forms.states(line.strip("“”\"「」")) else "plain"
     return None
 

@@ -49,3 +49,12 @@ def test_never_crashes_and_offsets_hold(lines: list[str]) -> None:
     for c in doc.claims:
         assert doc.text[c.char_start:c.char_end] == c.text
         assert len(c.text) <= 300
+
+
+def test_a_line_without_a_space_is_one_part() -> None:
+    # split_inline's fast path: only " " among the spaces is printable, so a printable line without
+    # " " has no space at all, and both of its cuts need one.
+    assert not [c for c in range(0x110000) if chr(c).isspace() and c != 0x20 and chr(c).isprintable()]
+    assert segment.split_inline("新媒体运营的前途\u3000新媒体运营是一个很有前途的职业方向") == [
+        (0, "新媒体运营的前途"), (9, "新媒体运营是一个很有前途的职业方向")]
+    assert segment.split_inline("新媒体运营的前途新媒体运营") == [(0, "新媒体运营的前途新媒体运营")]
