@@ -23,11 +23,11 @@ from .runner import IN_FLIGHT_PER_WORKER, Processed, bounded_map, build_stages, 
 _STAGES: dict[str, list[tuple[str, Stage]]] = {}  # per worker process: built once per configuration
 
 
-def _process(doc: Document, cfg: Config) -> Processed:
+def _process(docs: list[Document], cfg: Config) -> list[Processed]:
     stages = _STAGES.get(key := config_version(cfg))
     if stages is None:
         stages = _STAGES[key] = build_stages(cfg)
-    return process(doc, stages, cfg)
+    return [process(doc, stages, cfg) for doc in docs]
 
 
 def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str) -> Iterator[Processed]:
@@ -40,7 +40,7 @@ def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str)
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             slots = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-            yield from bounded_map(lambda doc: client.submit(_process, doc, cfg, pure=False), docs, slots)
+            yield from bounded_map(lambda batch: client.submit(_process, batch, cfg, pure=False), docs, slots)
     finally:
         if cluster is not None:
             cluster.close()

@@ -7,7 +7,6 @@ of here for a bad file; inputs are opened read-only and never modified or moved.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import io
@@ -84,31 +83,44 @@ def read_path(path: Path, rel: str, cfg: ReadConfig, unchanged: Unchanged | None
         yield InputEvent(rel, "skipped", "not an input kind (html, htm, txt, md, jsonl, warc, gz of these)")
     else:
         try:
+            # Read once, then fingerprinted and parsed; a WARC is streamed (both times) instead.
+            data = None if kind == "warc" else _read_raw(path, cfg)
+            sidecar = _sidecar(path, cfg)
             if unchanged is not None:
-                digest = fingerprint(path, cfg)
+                digest = fingerprint(path, cfg, data, sidecar)
                 if unchanged(rel, digest):
                     yield InputEvent(rel, "unchanged", digest=digest)
                     return
                 yield InputEvent(rel, "read", digest=digest)
-            yield from _read_file(path, rel, kind, gz, cfg)
+            yield from _read_file(path, rel, kind, gz, cfg, data, sidecar)
         except InputError as exc:
             yield InputEvent(rel, "failed", str(exc))
 
 
-def fingerprint(path: Path, cfg: ReadConfig) -> str:
-    """Digest of the file's bytes and its URL sidecar's: what decides whether it changed."""
+def fingerprint(path: Path, cfg: ReadConfig, data: bytes | None, sidecar: bytes | None) -> str:
+    """Digest of the file's bytes (`data`, or read from `path` when None) and its URL sidecar's:
+    what decides whether it changed."""
     digest = hashlib.sha256()
-    try:
-        _check_size(path, cfg)
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise InputError(f"unreadable: {exc.strerror or exc}") from None
-    sidecar = path.with_name(path.name + cfg.url_sidecar_suffix)
-    with contextlib.suppress(OSError):
-        digest.update(b"\0" + sidecar.read_bytes())
+    if data is not None:
+        digest.update(data)
+    else:
+        try:
+            _check_size(path, cfg)
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            raise InputError(f"unreadable: {exc.strerror or exc}") from None
+    if sidecar is not None:
+        digest.update(b"\0" + sidecar)
     return digest.hexdigest()
+
+
+def _sidecar(path: Path, cfg: ReadConfig) -> bytes | None:
+    try:
+        return path.with_name(path.name + cfg.url_sidecar_suffix).read_bytes()
+    except OSError:
+        return None
 
 
 def _check_size(path: Path, cfg: ReadConfig) -> None:
@@ -136,18 +148,14 @@ def classify(name: str, cfg: ReadConfig) -> tuple[str | None, bool]:
     return None, False
 
 
-def _read_bytes(path: Path, gz: bool, cfg: ReadConfig) -> bytes:
+def _read_raw(path: Path, cfg: ReadConfig) -> bytes:
+    """The file's bytes as they are on disk."""
     try:
         _check_size(path, cfg)
         with path.open("rb") as fh:
-            data = fh.read()
+            return fh.read()
     except OSError as exc:
         raise InputError(f"unreadable: {exc.strerror or exc}") from None
-    if gz:
-        data = gunzip(data, cfg.max_decompressed_mb)
-    if not data.strip():
-        raise InputError("empty file")
-    return data
 
 
 def gunzip(data: bytes, limit_mb: float) -> bytes:
@@ -163,24 +171,27 @@ def gunzip(data: bytes, limit_mb: float) -> bytes:
     return out
 
 
-def _sidecar_url(path: Path, cfg: ReadConfig) -> str | None:
-    sidecar = path.with_name(path.name + cfg.url_sidecar_suffix)
+def _sidecar_url(sidecar: bytes | None) -> str | None:
     try:
-        url = sidecar.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        url = sidecar.decode("utf-8").strip() if sidecar is not None else None
+    except UnicodeDecodeError:
         return None
     return url or None
 
 
-def _read_file(path: Path, rel: str, kind: str, gz: bool, cfg: ReadConfig) -> Iterator[Document | InputEvent]:
-    if kind == "warc":
+def _read_file(path: Path, rel: str, kind: str, gz: bool, cfg: ReadConfig, data: bytes | None,
+               sidecar: bytes | None) -> Iterator[Document | InputEvent]:
+    if data is None:  # a WARC, streamed
         yield from _read_warc(path, rel, cfg)
         return
-    data = _read_bytes(path, gz, cfg)
+    if gz:
+        data = gunzip(data, cfg.max_decompressed_mb)
+    if not data.strip():
+        raise InputError("empty file")
     if kind == "jsonl":
         yield from _read_jsonl(data, rel, cfg)
         return
-    yield _page(rel, data, cfg, format=kind, source_url=_sidecar_url(path, cfg))
+    yield _page(rel, data, cfg, format=kind, source_url=_sidecar_url(sidecar))
 
 
 def _page(where: str, data: bytes, cfg: ReadConfig, **fields: Any) -> Document | InputEvent:

@@ -178,12 +178,13 @@ def _die_with(parent: int) -> None:
 PR_SET_PDEATHSIG = 1
 
 
-def _process_in_worker(doc: Document) -> Processed:
+def _process_in_worker(docs: list[Document]) -> list[Processed]:
     cfg, stages = _WORKER[0]
-    return process(doc, stages, cfg)
+    return [process(doc, stages, cfg) for doc in docs]
 
 
-IN_FLIGHT_PER_WORKER = 8  # documents queued per worker: enough to keep it busy, few enough to bound memory
+IN_FLIGHT_PER_WORKER = 16  # documents queued per worker: enough to keep it busy, few enough to bound memory
+BATCH = 4  # documents per task: spreads an executor's cost per task (futures, thread hand-offs) over several
 
 
 def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stage]],
@@ -203,20 +204,23 @@ def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stag
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(cfg, lock_fd, os.getpid())) as pool:
-        yield from bounded_map(lambda doc: pool.submit(_process_in_worker, doc), itertools.chain((first,), pending),
-                               workers * IN_FLIGHT_PER_WORKER)
+        yield from bounded_map(lambda batch: pool.submit(_process_in_worker, batch),
+                               itertools.chain((first,), pending), workers * IN_FLIGHT_PER_WORKER)
 
 
-def bounded_map(submit: Callable[[Document], Any], docs: Iterable[Document], slots: int) -> Iterator[Processed]:
-    """Results in input order with at most `slots` submitted and not yet taken: what keeps memory flat
-    on any executor whose futures have `.result()` (a process pool's, Dask's)."""
+def bounded_map(submit: Callable[[list[Document]], Any], docs: Iterable[Document], slots: int
+                ) -> Iterator[Processed]:
+    """Results in input order, `BATCH` documents a task, with at most about `slots` documents submitted
+    and not yet taken: what keeps memory flat on any executor whose futures have `.result()` (a
+    process pool's, Dask's). A task's future gives the list of its documents' results."""
     in_flight: deque[Any] = deque()
-    for doc in docs:
-        in_flight.append(submit(doc))
-        if len(in_flight) >= slots:
-            yield in_flight.popleft().result()
+    pending = iter(docs)
+    while batch := list(itertools.islice(pending, BATCH)):
+        in_flight.append(submit(batch))
+        if len(in_flight) * BATCH >= slots:
+            yield from in_flight.popleft().result()
     while in_flight:
-        yield in_flight.popleft().result()
+        yield from in_flight.popleft().result()
 
 
 @contextmanager

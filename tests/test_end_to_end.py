@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -117,3 +118,26 @@ def test_explain_shows_claims_of_a_page_not_about_roles(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "== not about roles: 2 claims naming a role removed [roles.off_topic]" in result.stdout
     assert result.stdout.rstrip().endswith("== claims (0)")
+
+
+def test_bounded_map_keeps_order_and_reads_ahead_only_a_few() -> None:
+    class Done:  # a future that is already done
+        def __init__(self, value: list[int]) -> None:
+            self.value = value
+
+        def result(self) -> list[int]:
+            return self.value
+
+    pulled = 0
+
+    def docs() -> Iterator[int]:  # counts how far the map has read
+        nonlocal pulled
+        for i in range(100):
+            pulled += 1
+            yield i
+
+    taken: list[int] = []
+    for value in runner.bounded_map(lambda batch: Done([d * 10 for d in batch]), docs(), slots=12):
+        taken.append(value)
+        assert pulled - len(taken) < 12 + runner.BATCH  # never more than the slots and one batch ahead
+    assert taken == [i * 10 for i in range(100)]
