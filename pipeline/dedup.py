@@ -101,16 +101,22 @@ def page_signature(text: str, cfg: DedupConfig) -> bytes:
     return signatures([canonical(text)], cfg.doc_shingle, cfg.num_perm)[0]
 
 
-def buckets(band: np.ndarray) -> Iterator[np.ndarray]:
-    """Row groups that share this band of their signatures (an n × rows array): the LSH candidates."""
-    n, rows = band.shape
+def candidates(band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The LSH candidate pairs (a, b), a < b, of one band (an n × rows array): rows whose band is equal.
+
+    Each row is paired with the row before it in its bucket and with the bucket's first row, so a
+    chain of similar rows joins and a bucket of a million look-alikes (numbered template lines) costs
+    two checks a row. Worked out in numpy, a band at a time."""
+    rows = band.shape[1]
     hashed = (band.astype(np.uint64) * _MULT[:rows]).sum(axis=1)  # wraps modulo 2**64; a collision is only a candidate
-    order = np.argsort(hashed, kind="stable")
+    order = np.argsort(hashed, kind="stable")  # stable: each bucket's rows in index order
     sorted_hashes = hashed[order]
-    starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
-    ends = np.r_[starts[1:], n]
-    for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
-        yield order[start:end]
+    same = np.r_[False, sorted_hashes[1:] == sorted_hashes[:-1]]  # continues the bucket before it
+    first = np.flatnonzero(~same)[np.cumsum(~same) - 1]  # where each position's bucket starts
+    pos = np.flatnonzero(same)
+    before, head, row = order[pos - 1], order[first[pos]], order[pos]
+    apart = head != before
+    return np.r_[before, head[apart]], np.r_[row, row[apart]]
 
 
 class UnionFind:
@@ -137,32 +143,43 @@ def matrix_of(sigs: Sequence[bytes], width: int) -> np.ndarray:
     return np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(len(sigs), width)
 
 
-def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], bool]) -> list[int]:
-    """The root index of each of n rows after joining every LSH candidate pair that `similar` confirms.
+def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], bool],
+          maybe: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> list[int]:
+    """The root index (its smallest) of each of n rows after joining every LSH candidate pair that
+    `similar` confirms: the connected components, whatever order the pairs are checked in.
 
     `bands` gives one n × rows block of the signatures at a time, so the whole signatures never need
-    to be in memory together.
+    to be in memory together. `maybe`, when given, rules pairs out in numpy first (for many pairs at
+    once; it must hold wherever `similar` does), so Python looks only at the pairs left.
     """
     uf = UnionFind(n)
     if n < 2:
         return list(range(n))
     for band in bands:
-        for bucket in buckets(band):
-            members = sorted(int(i) for i in bucket)
-            head = members[0]
-            for before, b in itertools.pairwise(members):
-                # each member against the one before it and the bucket's first: a chain of similar items
-                # joins, and a bucket of a million look-alikes (numbered template lines) costs two checks each
-                for a in {before, head}:
-                    if uf.find(a) != uf.find(b) and similar(a, b):
-                        uf.union(a, b)
+        first, second = candidates(band)
+        if maybe is not None:
+            kept = maybe(first, second)
+            first, second = first[kept], second[kept]
+        for a, b in zip(first.tolist(), second.tolist(), strict=True):
+            if uf.find(a) != uf.find(b) and similar(a, b):
+                uf.union(a, b)
     return [uf.find(i) for i in range(n)]
 
 
-def _band_blocks(blocks: Iterable[list[bytes]], cfg: DedupConfig) -> Iterator[np.ndarray]:
+BAND_BYTES = 64 * 2**20  # how much of the signatures the index reads at a time
+
+
+def _bands(db: State, what: str, n: int, cfg: DedupConfig) -> Iterator[np.ndarray]:
+    """Each LSH band of the n signatures of `what` as an n × rows array, read as many bands at a time
+    as fit in BAND_BYTES."""
     rows = cfg.num_perm // cfg.bands
-    for block in blocks:
-        yield matrix_of(block, rows)
+    per_scan = max(1, min(cfg.bands, BAND_BYTES // max(1, n * rows * 4)))
+    for block in db.bands(what, cfg.bands, cfg.num_perm, per_scan):
+        if not block:  # no rows
+            return
+        scanned = matrix_of(block, len(block[0]) // 4)
+        for start in range(0, scanned.shape[1], rows):
+            yield scanned[:, start:start + rows]
 
 
 def mark_duplicates(db: State, cfg: DedupConfig) -> int:
@@ -174,7 +191,8 @@ def mark_duplicates(db: State, cfg: DedupConfig) -> int:
         one, other = (np.frombuffer(db.page_sig(i), dtype=np.uint32) for i in (a, b))
         return float(np.mean(one == other)) >= cfg.doc_threshold
 
-    roots = group(db.count("merge_pages"), _band_blocks(db.bands("pages", cfg.bands, cfg.num_perm), cfg), similar)
+    n = db.count("merge_pages")
+    roots = group(n, _bands(db, "pages", n, cfg), similar)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
         if root != i:  # a root is its group's first index
@@ -217,6 +235,13 @@ def merge(db: State, cfg: DedupConfig) -> Merged:
             shared[role_lists] = frozenset(r for roles in json.loads(role_lists) for r in json.loads(roles))
         roles_of.append(shared[role_lists])
     facts = [(tuple(NUMBERS.findall(key)), len(NEGATION.findall(key))) for key in keys]
+    fact_ids: dict[tuple[tuple[str, ...], int], int] = {}
+    fact_of = np.array([fact_ids.setdefault(f, len(fact_ids)) for f in facts], dtype=np.int64)
+    bits: dict[str, int] = {}  # a bit per role (beyond 64 roles bits are shared: the filter stays sound)
+    masks: dict[frozenset[str], int] = {}
+    for roles in shared.values():
+        masks[roles] = sum({1 << (bits.setdefault(r, len(bits)) % 64) for r in roles})
+    roles_mask = np.array([masks[roles] for roles in roles_of], dtype=np.uint64)
     grams: dict[int, frozenset[int]] = {}  # n-grams as their hashes: smaller than the strings
 
     def similar(a: int, b: int) -> bool:
@@ -229,7 +254,11 @@ def merge(db: State, cfg: DedupConfig) -> Merged:
                 grams[i] = frozenset(map(hash, shingles(keys[i], cfg.shingle)))
         return jaccard(grams[a], grams[b]) >= cfg.threshold
 
-    roots = group(len(keys), _band_blocks(db.bands("keys", cfg.bands, cfg.num_perm), cfg), similar)
+    def maybe(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """`similar`'s first two tests on many pairs at once: same facts, a role in common."""
+        return (fact_of[a] == fact_of[b]) & ((roles_mask[a] & roles_mask[b]) != 0)
+
+    roots = group(len(keys), _bands(db, "keys", len(keys), cfg), similar, maybe)
     grams.clear()
     groups: dict[int, list[int]] = {}
     for i, root in enumerate(roots):

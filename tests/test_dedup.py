@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from pipeline import dedup
@@ -113,6 +114,28 @@ def test_union_find_joins_chains() -> None:
 
     matrix = dedup.matrix_of(dedup.signatures(items, 2, 128), 128)
     assert dedup.group(3, (matrix[:, band * 4:band * 4 + 4] for band in range(32)), similar) == [0, 0, 0]
+
+
+def test_candidates_pair_each_row_with_the_one_before_and_the_first_of_its_bucket() -> None:
+    band = np.array([[7, 7], [1, 2], [7, 7], [7, 7], [1, 2], [5, 5]], dtype=np.uint32)
+    first, second = dedup.candidates(band)
+    assert sorted(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 2), (0, 3), (1, 4), (2, 3)]
+
+
+def test_a_filter_that_holds_wherever_similar_does_changes_no_group() -> None:
+    rng = np.random.default_rng(3)
+    bands = [rng.integers(0, 3, size=(200, 2), dtype=np.uint32) for _ in range(4)]  # many collisions
+    parity = np.arange(200) % 2
+
+    def similar(a: int, b: int) -> bool:
+        return (a + b) % 2 == 0 and (a * b) % 3 != 1
+
+    def maybe(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return parity[a] == parity[b]
+
+    plain = dedup.group(200, iter(bands), similar)
+    assert dedup.group(200, iter(bands), similar, maybe) == plain
+    assert len(set(plain)) < 200  # something was joined
 
 
 def test_bad_lsh_settings_are_config_errors() -> None:
