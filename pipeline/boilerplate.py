@@ -116,6 +116,7 @@ class RulePack:
     blocks: Hinted[BlockRule]
     containers: tuple[ContainerRule, ...] = ()
     listings: tuple[ListingRule, ...] = ()
+    container_tags: frozenset[str] = frozenset()  # every container rule's tags: the rest need an attribute
     _seen: dict[tuple[str, str | None, str | None, str | None], int] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -198,7 +199,7 @@ def load_rules(path: Path) -> RulePack:
         rid = rule_id(entry)
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
     return RulePack(line_rules("line"), line_rules("strip"), Hinted.of(blocks, lambda rule: rule.start),
-                    tuple(containers), tuple(listings))
+                    tuple(containers), tuple(listings), frozenset().union(*(c.tags for c in containers)))
 
 
 def required_words(pattern: re.Pattern[str]) -> frozenset[str] | None:

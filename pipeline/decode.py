@@ -26,7 +26,8 @@ SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312
              "cp936": "gb18030", "euc-cn": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs",
              "x-euc-tw": "big5hkscs", "iso-8859-1": "cp1252", "latin-1": "cp1252", "us-ascii": "utf-8",
              "ascii": "utf-8", "unicode": "utf-16"}
-DECLARATION = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
+# Matched on lower-cased bytes: a case-insensitive pattern cannot scan for its first letters (3x slower).
+DECLARATION = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?\s*([a-z0-9_.:-]{2,40})""")
 SNIFF_BYTES = 4096
 ASCII_BYTES = bytes(range(0x80))
 NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))  # deleted, the control bytes are left
@@ -46,60 +47,64 @@ def canonical_encoding(name: str | None) -> str | None:
         return None
 
 
-def _errors(data: bytes, encoding: str) -> int | None:
-    """Count of undecodable sequences, or None when the codec cannot run at all."""
+def _decoded(data: bytes, encoding: str) -> str | None:
+    """The data decoded (undecodable sequences as U+FFFD), or None when the codec cannot run at all."""
     try:
-        text = data.decode(encoding, errors="replace")
+        return data.decode(encoding, errors="replace")
     except (LookupError, ValueError):
         return None
-    return text.count("\ufffd")
 
 
-def _acceptable(data: bytes, encoding: str, max_ratio: float) -> bool:
-    errors = _errors(data, encoding)
-    if errors is None:
+def _acceptable(data: bytes, text: str | None, max_ratio: float) -> bool:
+    """Few enough undecodable sequences in `text`, the data decoded with a candidate codec."""
+    if text is None:
         return False
     non_ascii = len(data.translate(None, ASCII_BYTES)) or 1  # C speed: this runs per candidate
-    return errors / non_ascii <= max_ratio
+    return text.count("\ufffd") / non_ascii <= max_ratio
 
 
 def declared(data: bytes) -> list[str]:
     """Encodings a page declares about itself near its start (meta, XML prolog, wrapper attribute)."""
     found = []
-    for match in DECLARATION.finditer(data[:SNIFF_BYTES]):
+    for match in DECLARATION.finditer(data[:SNIFF_BYTES].lower()):
         enc = canonical_encoding(match.group(1).decode("ascii", errors="ignore"))
         if enc and enc not in found:
             found.append(enc)
     return found
 
 
-def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> str:
-    """Choose the encoding for `data`; always returns a usable codec name."""
+def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> tuple[str, str | None]:
+    """Choose the encoding for `data` (always a usable codec name), with the text it gives when
+    choosing it decoded the data already (a page is then not decoded twice)."""
     for bom, enc in BOMS:
         if data.startswith(bom):
-            return enc
+            return enc, None
     for enc in hints:
-        if _acceptable(data, enc, cfg.max_error_ratio):
-            return enc
+        text = _decoded(data, enc)
+        if _acceptable(data, text, cfg.max_error_ratio):
+            return enc, text
     try:
-        data.decode("utf-8")
-        return "utf-8"
+        return "utf-8", data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     candidates = [c for c in (canonical_encoding(c) for c in cfg.detect_candidates) if c]
-    scored = sorted((e, i, c) for i, c in enumerate(candidates) if (e := _errors(data, c)) is not None)
+    decoded = {c: text for c in candidates if (text := _decoded(data, c)) is not None}
+    scored = sorted((decoded[c].count("\ufffd"), i, c) for i, c in enumerate(candidates) if c in decoded)
     clean = [c for e, _, c in scored if e == 0]
     if len(clean) > 1:
         best = from_bytes(data, cp_isolation=clean).best()
         if best is not None:
-            return canonical_encoding(best.encoding) or clean[0]
+            guess = canonical_encoding(best.encoding)
+            return (guess, decoded.get(guess)) if guess else (clean[0], decoded[clean[0]])
     if clean:
-        return clean[0]
-    if scored and _acceptable(data, scored[0][2], cfg.max_error_ratio):
-        return scored[0][2]
+        return clean[0], decoded[clean[0]]
+    if scored and _acceptable(data, decoded[scored[0][2]], cfg.max_error_ratio):
+        return scored[0][2], decoded[scored[0][2]]
     best = from_bytes(data).best()
     guess = canonical_encoding(best.encoding) if best is not None else None
-    return guess or (scored[0][2] if scored else "utf-8")
+    if guess:
+        return guess, None
+    return (scored[0][2], decoded[scored[0][2]]) if scored else ("utf-8", None)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -118,8 +123,9 @@ def make(cfg: DecodeConfig) -> Stage:
             return Drop("binary content", "not a text or HTML page", failure=True)
         transport = canonical_encoding(doc.declared_encoding)
         hints = ([transport] if transport else []) + (declared(data) if doc.format == "html" else [])
-        encoding = detect(data, cfg, hints)
-        text = data.decode(encoding, errors="replace")
+        encoding, text = detect(data, cfg, hints)
+        if text is None:
+            text = data.decode(encoding, errors="replace")
         if encoding == "utf-8-sig":
             encoding = "utf-8"
         text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -166,18 +166,26 @@ def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], boo
     return [uf.find(i) for i in range(n)]
 
 
-BAND_BYTES = 64 * 2**20  # how much of the signatures the index reads at a time
+BAND_BYTES = 16 * 2**20  # how much of the signatures the index holds at a time
+READ_ROWS = 10_000
 
 
 def _bands(db: State, what: str, n: int, cfg: DedupConfig) -> Iterator[np.ndarray]:
     """Each LSH band of the n signatures of `what` as an n × rows array, read as many bands at a time
-    as fit in BAND_BYTES."""
+    as fit in BAND_BYTES (into one array, a few thousand rows at a time)."""
     rows = cfg.num_perm // cfg.bands
     per_scan = max(1, min(cfg.bands, BAND_BYTES // max(1, n * rows * 4)))
-    for block in db.bands(what, cfg.bands, cfg.num_perm, per_scan):
-        if not block:  # no rows
-            return
-        scanned = matrix_of(block, len(block[0]) // 4)
+    for scan in db.bands(what, cfg.bands, cfg.num_perm, per_scan):
+        scanned: np.ndarray | None = None
+        done = 0
+        while chunk := list(itertools.islice(scan, READ_ROWS)):
+            block = matrix_of(chunk, len(chunk[0]) // 4)
+            if scanned is None:
+                scanned = np.empty((n, block.shape[1]), dtype=np.uint32)
+            scanned[done:done + len(chunk)] = block
+            done += len(chunk)
+        if scanned is None:  # no rows
+            continue
         for start in range(0, scanned.shape[1], rows):
             yield scanned[:, start:start + rows]
 

@@ -177,9 +177,12 @@ def furniture(root: etree._Element, pack: RulePack) -> dict[etree._Element, str]
     """
     marked: dict[etree._Element, str] = {}
     total = 0
+    tags = pack.container_tags
     for el in root.iterdescendants():
         tag = el.tag
-        rule = None if tag == "body" else pack.container_rule(tag, el.get("id"), el.get("class"), el.get("style"))
+        if tag == "body" or not (tag in tags or el.keys()):  # no rule can match an element without either
+            continue
+        rule = pack.container_rule(tag, el.get("id"), el.get("class"), el.get("style"))
         if rule is None or any(a in marked for a in el.iterancestors()):
             continue
         total = total or _words(_text(root)) or 1

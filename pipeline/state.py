@@ -364,18 +364,18 @@ class State:
             "AS place, json_group_array(DISTINCT c.roles) AS roles FROM claims c JOIN documents d USING (doc_id) "
             "GROUP BY c.key) o USING (key) ORDER BY m.idx")
 
-    def bands(self, what: str, bands: int, num_perm: int, per_scan: int) -> Iterator[list[bytes]]:
+    def bands(self, what: str, bands: int, num_perm: int, per_scan: int) -> Iterator[Iterator[bytes]]:
         """The LSH bands of the signatures of the merge's keys (`keys`) or of the pages (`pages`), `per_scan`
-        bands at a time (each row: those bands' bytes): the index never holds whole signatures, and
-        reads the table once per few bands rather than once per band."""
+        bands at a time: for each scan, every row's bytes of those bands, in index order. The index
+        never holds whole signatures, and reads the table once per few bands rather than once per band."""
         width = num_perm // bands * 4
         table, source = {"keys": ("merge_keys", "keys USING (key)"),
                          "pages": ("merge_pages", "documents USING (doc_id)")}[what]
         self.db.execute(f"DROP TABLE IF EXISTS temp.{table}_sigs")  # in index order: each scan is one pass
         self.db.execute(f"CREATE TEMP TABLE {table}_sigs AS SELECT sig FROM {table} JOIN {source} ORDER BY idx")
         for band in range(0, bands, per_scan):
-            yield [r[0] for r in self.db.execute(f"SELECT substr(sig, ?, ?) FROM {table}_sigs ORDER BY rowid",
-                                                 (band * width + 1, min(per_scan, bands - band) * width))]
+            yield (r[0] for r in self.db.execute(f"SELECT substr(sig, ?, ?) FROM {table}_sigs ORDER BY rowid",
+                                                 (band * width + 1, min(per_scan, bands - band) * width)))
         self.db.execute(f"DROP TABLE temp.{table}_sigs")
 
     def set_clusters(self, rows: Iterable[tuple[int, str, int]]) -> None:
