@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import ftfy
+import numpy as np
 
 from .config import NormaliseConfig
 from .model import Document, Drop, Stage
-from .text import converter, is_cjk
+from .text import cjk_mask, code_points, converter, is_cjk
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CN_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u2026"
@@ -67,7 +68,6 @@ BEFORE_CJK = re.compile(rf"([,?!;])\s*(?=[{CJK}])")
 FULL_STOP = re.compile(rf"(?<=[{CJK}])\.(?=\s|$|[{CJK}])")
 LAST_STOP = re.compile(r"(?<=[\d%）”])\.$")  # "利润率为0.49%." ends a Chinese sentence
 HAS_CJK = re.compile(rf"[{CJK}]")
-HAN_RUN = re.compile(rf"[^{CJK}]+")  # removing these leaves the Han characters
 PARENS = re.compile(r"\(([^()]*)\)")
 ELLIPSIS = re.compile(rf"(?<=[{CJK}])(?:\.{{3,}}|…{{3,}}|…(?!…))")
 QUOTES = re.compile(r'"([^"\n]*)"')
@@ -81,10 +81,13 @@ def detect_script(text: str, converted: str) -> str:
     """simplified / traditional / mixed / none, from how many Han characters t2s changed."""
     if text == converted:  # most pages: nothing to convert, no need to count or compare characters
         return "simplified" if HAS_CJK.search(text) else "none"
-    han = len(HAN_RUN.sub("", text))
+    before, after = code_points(text), code_points(converted)
+    is_han = cjk_mask(before)
+    han = int(np.count_nonzero(is_han))
     if not han:
         return "none"
-    changed = sum(1 for a, b in zip(text, converted, strict=False) if a != b and is_cjk(a))
+    both = min(len(before), len(after))  # compared position by position, as far as both go
+    changed = int(np.count_nonzero(is_han[:both] & (before[:both] != after[:both])))
     ratio = changed / han
     return "simplified" if ratio < 0.02 else "traditional" if ratio > 0.10 else "mixed"
 

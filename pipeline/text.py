@@ -6,6 +6,7 @@ import re
 import unicodedata
 from functools import cache
 
+import numpy as np
 from opencc import OpenCC
 
 
@@ -15,10 +16,22 @@ def converter(config: str) -> OpenCC:
     return OpenCC(config)
 
 
+CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0xF900, 0xFAFF))  # Han: basic, extension A, compatibility
+
+
 def is_cjk(ch: str) -> bool:
-    """A Han character (basic block and extension A, compatibility ideographs)."""
+    """A Han character (CJK_RANGES, spelled out: this runs per character)."""
     o = ord(ch)
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
+
+
+def code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def cjk_mask(points: np.ndarray) -> np.ndarray:
+    """`is_cjk` of every code point at once."""
+    return np.logical_or.reduce([(points >= first) & (points <= last) for first, last in CJK_RANGES])
 
 
 def canonical(text: str) -> str:

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.text import FOLD_MAP, SIMPLE, canonical, fold, fold_nfkc
+from pipeline.text import FOLD_MAP, SIMPLE, canonical, cjk_mask, code_points, fold, fold_nfkc, is_cjk
 
 # The fast path's alphabet, plus what sends text down the slow one: combining marks, Hangul jamo
 # (half-width ones compose after NFKC), compatibility ideographs, circled and squared forms.
@@ -38,3 +38,8 @@ def test_fold_examples() -> None:
     assert FOLD_MAP[ord("Ａ")] == "a"
     assert fold("㈱运营") == fold_nfkc("㈱运营") == "株运营"
     assert canonical("產品運營") == "产品运营"
+
+
+def test_cjk_mask_is_is_cjk_for_every_code_point() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert cjk_mask(code_points(every)).tolist() == [is_cjk(ch) for ch in every]
