@@ -186,6 +186,8 @@ def _bands(db: State, what: str, n: int, cfg: DedupConfig) -> Iterator[np.ndarra
             done += len(chunk)
         if scanned is None:  # no rows
             continue
+        if done != n:  # the array is filled from the table: a short read would leave garbage rows
+            raise RuntimeError(f"signature index: read {done} of {n} rows")
         for start in range(0, scanned.shape[1], rows):
             yield scanned[:, start:start + rows]
 
@@ -205,13 +207,20 @@ def mark_duplicates(db: State, cfg: DedupConfig) -> int:
     for i, root in enumerate(roots):
         if root != i:  # a root is its group's first index
             members.setdefault(root, [root]).append(i)
-    duplicate_of: list[tuple[int, int]] = []
-    for same in members.values():
-        first_seen = db.pages_first_seen(same)
-        original = min(same, key=lambda i: (first_seen[i], i))  # first seen, then path order
-        duplicate_of += [(i, original) for i in same if i != original]
-    db.set_duplicates(duplicate_of)
-    return len(duplicate_of)
+    marked = 0
+
+    def duplicate_of() -> Iterator[tuple[int, int]]:  # streamed into the state: one group at a time in memory
+        nonlocal marked
+        for same in members.values():
+            first_seen = db.pages_first_seen(same)
+            original = min(same, key=lambda i: (first_seen[i], i))  # first seen, then path order
+            for i in same:
+                if i != original:
+                    marked += 1
+                    yield i, original
+
+    db.set_duplicates(duplicate_of())
+    return marked
 
 
 def merge(db: State, cfg: DedupConfig) -> Merged:

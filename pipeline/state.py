@@ -10,6 +10,7 @@ templates, and the settings the state was built with.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -326,9 +327,10 @@ class State:
     def set_duplicates(self, duplicate_of: Iterable[tuple[int, int]]) -> None:
         """(page, the earlier page it republishes) pairs, by path order; every other page is an original."""
         self.db.execute("UPDATE documents SET duplicate_of = NULL")
-        self.db.executemany(
-            "UPDATE documents SET duplicate_of = (SELECT doc_id FROM merge_pages WHERE idx = ?) "
-            "WHERE doc_id = (SELECT doc_id FROM merge_pages WHERE idx = ?)", [(b, a) for a, b in duplicate_of])
+        pairs = iter(duplicate_of)
+        while chunk := [(b, a) for a, b in itertools.islice(pairs, 10_000)]:  # the pairs are never all held
+            self.db.executemany("UPDATE documents SET duplicate_of = (SELECT doc_id FROM merge_pages WHERE idx = ?) "
+                                "WHERE doc_id = (SELECT doc_id FROM merge_pages WHERE idx = ?)", chunk)
 
     def update_keys(self) -> None:
         """Every claim key in the corpus gets its record: first seen (kept once set), last seen."""
@@ -382,16 +384,21 @@ class State:
         """(key index, claim id, cluster number in reading order) for every key of the merge."""
         self.db.executemany("UPDATE merge_keys SET claim_id = ?, cluster = ? WHERE idx = ?",
                             [(cid, cluster, idx) for idx, cid, cluster in rows])
+        self.db.execute("CREATE INDEX IF NOT EXISTS temp.merge_keys_by_cluster ON merge_keys (cluster)")  # occurrences
         self.db.execute("UPDATE keys SET claim_id = (SELECT claim_id FROM merge_keys m WHERE m.key = keys.key) "
                         "WHERE key IN (SELECT key FROM merge_keys)")
 
     def occurrences(self, full: bool = True) -> Iterator[tuple[Any, ...]]:
         """Every claim occurrence, grouped by cluster in reading order, then in page order: cluster, claim
-        id, doc id, position, char start, char end, text, and with `full` section, roles, type, key index."""
+        id, doc id, position, char start, char end, text, and with `full` section, roles, type, key index.
+
+        The clusters are walked in order (CROSS JOIN keeps merge_keys outermost, on its cluster index),
+        so SQLite sorts one cluster's occurrences at a time, not all of them: the sort's memory follows
+        the largest cluster, not the corpus."""
         extra = ", c.section, c.roles, c.claim_type, m.idx" if full else ""
         yield from self.db.execute(
             f"SELECT m.cluster, m.claim_id, c.doc_id, c.position, c.char_start, c.char_end, c.text{extra} "
-            "FROM claims c JOIN merge_keys m USING (key) JOIN documents d USING (doc_id) "
+            "FROM merge_keys m CROSS JOIN claims c USING (key) JOIN documents d USING (doc_id) "
             "ORDER BY m.cluster, d.source_path, c.position")
 
     # --- templates --------------------------------------------------------------------------------
