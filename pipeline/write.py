@@ -130,11 +130,13 @@ def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
                                       schema=schema)
 
 
-def _array(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
+def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     """One column, built from its buffers. `pa.array` on Python objects imports pandas when it is
     installed (0.2 s a run; pyarrow checks every input for a pandas type) and encodes text 2x slower."""
     if kind == pa.int64():
-        return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(np.array(values, dtype=np.int64))])
+        data = np.array([0 if v is None else v for v in values], dtype=np.int64)
+        valid, nulls = _validity(values)
+        return pa.Array.from_buffers(kind, len(values), [valid, pa.py_buffer(data)], null_count=nulls)
     if kind == LIST:
         ends = np.fromiter(itertools.accumulate(map(len, values)), dtype=np.int32, count=len(values))
         offsets = pa.Array.from_buffers(pa.int32(), len(values) + 1, [None, pa.py_buffer(np.r_[np.int32(0), ends])])
@@ -147,10 +149,16 @@ def _array(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
 def _strings(values: Sequence[str | None]) -> pa.Array:
     encoded = [v.encode("utf-8") if v is not None else b"" for v in values]
     ends = np.fromiter(itertools.accumulate(map(len, encoded)), dtype=np.int32, count=len(encoded))
-    offsets = pa.py_buffer(np.r_[np.int32(0), ends])
+    valid, nulls = _validity(values)
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(np.r_[np.int32(0), ends]),
+                                       pa.py_buffer(b"".join(encoded)), valid, nulls)
+
+
+def _validity(values: Sequence[Any]) -> tuple[pa.Buffer | None, int]:
+    """Arrow's validity bitmap of a column (None when nothing is null) and its null count."""
     nulls = sum(v is None for v in values)
-    valid = pa.py_buffer(np.packbits([v is not None for v in values], bitorder="little")) if nulls else None
-    return pa.StringArray.from_buffers(len(values), offsets, pa.py_buffer(b"".join(encoded)), valid, nulls)
+    bitmap = np.packbits([v is not None for v in values], bitorder="little") if nulls else None
+    return (pa.py_buffer(bitmap) if bitmap is not None else None), nulls
 
 
 def spreadsheet_safe(value: Any) -> Any:

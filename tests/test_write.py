@@ -64,9 +64,9 @@ def test_interrupted_swap_is_recovered(tmp_path: Path) -> None:
 
 
 def test_columns_built_from_buffers_hold_the_values() -> None:
-    rows = [("运营", 3, ["内容运营", "用户运营"]), (None, -1, []), ("", 0, ["a\u3000b"])]
+    rows = [("运营", 3, ["内容运营", "用户运营"]), (None, -1, []), ("", None, ["a\u3000b"])]
     schema = pa.schema([("text", pa.string()), ("n", pa.int64()), ("roles", write.LIST)])
     batch = write._batch(rows, schema)
     assert batch.schema == schema
-    assert batch.column(0).null_count == 1
+    assert batch.column(0).null_count == 1 and batch.column(1).null_count == 1
     assert [tuple(r.values()) for r in batch.to_pylist()] == rows
