@@ -166,15 +166,17 @@ def group(n: int, bands: Iterable[np.ndarray], similar: Callable[[int, int], boo
     return [uf.find(i) for i in range(n)]
 
 
-BAND_BYTES = 16 * 2**20  # how much of the signatures the index holds at a time
+BAND_BYTES = 16 * 2**20  # the index reads more than MIN_BANDS bands at a time only while they fit in this
+MIN_BANDS = 8  # bands read at a time at least (a scan of the table is 0.3 s at a million keys)
 READ_ROWS = 10_000
 
 
 def _bands(db: State, what: str, n: int, cfg: DedupConfig) -> Iterator[np.ndarray]:
-    """Each LSH band of the n signatures of `what` as an n × rows array, read as many bands at a time
-    as fit in BAND_BYTES (into one array, a few thousand rows at a time)."""
+    """Each LSH band of the n signatures of `what` as an n × rows array, read MIN_BANDS bands at a
+    time (a quarter of each signature), or more while they fit in BAND_BYTES: into one array, a few
+    thousand rows at a time."""
     rows = cfg.num_perm // cfg.bands
-    per_scan = max(1, min(cfg.bands, BAND_BYTES // max(1, n * rows * 4)))
+    per_scan = min(cfg.bands, max(MIN_BANDS, BAND_BYTES // max(1, n * rows * 4)))
     for scan in db.bands(what, cfg.bands, cfg.num_perm, per_scan):
         scanned: np.ndarray | None = None
         done = 0
