@@ -261,24 +261,18 @@ def merge(db: State, cfg: DedupConfig) -> Merged:
     for roles in shared.values():
         masks[roles] = sum({1 << (bits.setdefault(r, len(bits)) % 64) for r in roles})
     roles_mask = np.array([masks[roles] for roles in roles_of], dtype=np.uint64)
-    grams: dict[int, frozenset[int]] = {}  # n-grams as their hashes: smaller than the strings
-
     def similar(a: int, b: int) -> bool:
         """Same numbers, same negations, a role in common, then the true Jaccard of the n-gram sets:
         rewordings, not different statements."""
         if facts[a] != facts[b] or roles_of[a].isdisjoint(roles_of[b]):
             return False
-        for i in (a, b):
-            if i not in grams:
-                grams[i] = frozenset(map(hash, shingles(keys[i], cfg.shingle)))
-        return jaccard(grams[a], grams[b]) >= cfg.threshold
+        return jaccard(shingles(keys[a], cfg.shingle), shingles(keys[b], cfg.shingle)) >= cfg.threshold
 
     def maybe(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """`similar`'s first two tests on many pairs at once: same facts, a role in common."""
         return (fact_of[a] == fact_of[b]) & ((roles_mask[a] & roles_mask[b]) != 0)
 
     roots = group(len(keys), _bands(db, "keys", len(keys), cfg), similar, maybe)
-    grams.clear()
     groups: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
         groups.setdefault(root, []).append(i)
