@@ -241,7 +241,7 @@ def merge(db: State, cfg: DedupConfig) -> Merged:
     held: list[str | None] = []
     ages: list[tuple[str, str]] = []
     last: list[str] = []
-    places: list[str] = []
+    places: list[int] = []
     roles_of: list[frozenset[str]] = []
     shared: dict[str, frozenset[str]] = {}
     for key, cid, first_seen, last_seen, place, role_lists in db.key_facts():
