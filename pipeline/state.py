@@ -393,12 +393,20 @@ class State:
         self.db.executemany("UPDATE merge_keys SET claim_id = ?, cluster = ? WHERE idx = ?",
                             sorted(((cid, cluster, idx) for idx, cid, cluster in rows), key=lambda r: r[2]))
         self.db.execute("UPDATE keys SET claim_id = m.claim_id FROM merge_keys m WHERE m.key = keys.key")
+        # Each claim's cluster by its row: the claims are walked in key order beside merge_keys (both in key
+        # order, so neither is read at random), then sorted by row to be joined to the claims in table order.
+        self.db.execute("DROP TABLE IF EXISTS temp.merge_claims")
+        self.db.execute("CREATE TEMP TABLE merge_claims (claim_row INTEGER PRIMARY KEY, cluster INTEGER NOT NULL, "
+                        "claim_id TEXT NOT NULL, key_idx INTEGER NOT NULL)")
+        self.db.execute("INSERT INTO merge_claims SELECT c.rowid, m.cluster, m.claim_id, m.idx FROM claims c "
+                        "INDEXED BY claims_by_key CROSS JOIN merge_keys m USING (key) ORDER BY c.rowid")
         self.db.execute("DROP TABLE IF EXISTS temp.merge_occurrences")
         self.db.execute(
-            "CREATE TEMP TABLE merge_occurrences AS SELECT m.cluster, m.claim_id, c.doc_id, c.position, c.char_start, "
-            "c.char_end, c.text, c.section, c.roles, c.claim_type, m.idx FROM claims c NOT INDEXED "
-            "CROSS JOIN merge_keys m USING (key) CROSS JOIN merge_pages p USING (doc_id) "
-            "ORDER BY m.cluster, p.idx, c.position")
+            "CREATE TEMP TABLE merge_occurrences AS SELECT o.cluster, o.claim_id, c.doc_id, c.position, c.char_start, "
+            "c.char_end, c.text, c.section, c.roles, c.claim_type, o.key_idx FROM claims c "
+            "CROSS JOIN merge_claims o ON o.claim_row = c.rowid CROSS JOIN merge_pages p USING (doc_id) "
+            "ORDER BY o.cluster, p.idx, c.position")
+        self.db.execute("DROP TABLE temp.merge_claims")
 
     def occurrences(self, full: bool = True) -> Iterator[tuple[Any, ...]]:
         """Every claim occurrence, grouped by cluster in reading order, then in page order: cluster, claim
