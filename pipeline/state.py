@@ -340,20 +340,15 @@ class State:
         The claims are read once in table order and grouped by SQLite's sorter: walking them by key
         instead (the key index, then each row) reads the table at random, which grew faster than the
         corpus (a million claims: 15 s instead of 3)."""
-        self.db.execute("DROP TABLE IF EXISTS temp.merge_pages")
-        self.db.execute("CREATE TEMP TABLE merge_pages (idx INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, "
-                        "first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)")
-        self.db.execute("INSERT INTO merge_pages SELECT row_number() OVER (ORDER BY source_path) - 1, doc_id, "
-                        "first_seen, last_seen FROM documents")
-        self.db.execute("DROP TABLE IF EXISTS temp.merge_keys")
-        self.db.execute("CREATE TEMP TABLE merge_keys (idx INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, "
-                        "place INTEGER NOT NULL, roles TEXT NOT NULL, first_seen TEXT NOT NULL, "
-                        "last_seen TEXT NOT NULL, claim_id TEXT, cluster INTEGER)")
-        self.db.execute(
-            f"INSERT INTO merge_keys (idx, key, place, roles, first_seen, last_seen) SELECT row_number() OVER "
-            f"(ORDER BY c.key) - 1, c.key, min((p.idx << {PLACE_BITS}) + c.position), "
-            "json_group_array(DISTINCT c.roles), min(p.first_seen), max(p.last_seen) FROM claims c NOT INDEXED "
-            "CROSS JOIN merge_pages p USING (doc_id) GROUP BY c.key")
+        self._temp_table("merge_pages", "idx INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, first_seen TEXT NOT "
+                         "NULL, last_seen TEXT NOT NULL", "SELECT row_number() OVER (ORDER BY source_path) - 1, "
+                         "doc_id, first_seen, last_seen FROM documents")
+        self._temp_table(
+            "merge_keys", "idx INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, place INTEGER NOT NULL, roles TEXT NOT "
+            "NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, claim_id TEXT, cluster INTEGER",
+            f"SELECT row_number() OVER (ORDER BY c.key) - 1, c.key, min((p.idx << {PLACE_BITS}) + c.position), "
+            "json_group_array(DISTINCT c.roles), min(p.first_seen), max(p.last_seen), NULL, NULL "
+            "FROM claims c NOT INDEXED CROSS JOIN merge_pages p USING (doc_id) GROUP BY c.key")
         self.db.execute(
             "INSERT INTO keys SELECT key, NULL, first_seen, last_seen, NULL FROM merge_keys WHERE true ORDER BY idx "
             "ON CONFLICT (key) DO UPDATE SET first_seen = min(keys.first_seen, excluded.first_seen), "
@@ -380,8 +375,7 @@ class State:
         width = num_perm // bands * 4
         table, source = {"keys": ("merge_keys", "keys USING (key)"),
                          "pages": ("merge_pages", "documents USING (doc_id)")}[what]
-        self.db.execute(f"DROP TABLE IF EXISTS temp.{table}_sigs")  # in index order: each scan is one pass
-        self.db.execute(f"CREATE TEMP TABLE {table}_sigs AS SELECT sig FROM {table} JOIN {source} ORDER BY idx")
+        self._temp_table(f"{table}_sigs", "sig BLOB", f"SELECT sig FROM {table} JOIN {source} ORDER BY idx")  # one pass
         for band in range(0, bands, per_scan):
             yield (r[0] for r in self.db.execute(f"SELECT substr(sig, ?, ?) FROM {table}_sigs ORDER BY rowid",
                                                  (band * width + 1, min(per_scan, bands - band) * width)))
@@ -395,17 +389,15 @@ class State:
         self.db.execute("UPDATE keys SET claim_id = m.claim_id FROM merge_keys m WHERE m.key = keys.key")
         # Each claim's cluster by its row: the claims are walked in key order beside merge_keys (both in key
         # order, so neither is read at random), then sorted by row to be joined to the claims in table order.
-        self.db.execute("DROP TABLE IF EXISTS temp.merge_claims")
-        self.db.execute("CREATE TEMP TABLE merge_claims (claim_row INTEGER PRIMARY KEY, cluster INTEGER NOT NULL, "
-                        "claim_id TEXT NOT NULL, key_idx INTEGER NOT NULL)")
-        self.db.execute("INSERT INTO merge_claims SELECT c.rowid, m.cluster, m.claim_id, m.idx FROM claims c "
-                        "INDEXED BY claims_by_key CROSS JOIN merge_keys m USING (key) ORDER BY c.rowid")
-        self.db.execute("DROP TABLE IF EXISTS temp.merge_occurrences")
-        self.db.execute(
-            "CREATE TEMP TABLE merge_occurrences AS SELECT o.cluster, o.claim_id, c.doc_id, c.position, c.char_start, "
-            "c.char_end, c.text, c.section, c.roles, c.claim_type, o.key_idx FROM claims c "
-            "CROSS JOIN merge_claims o ON o.claim_row = c.rowid CROSS JOIN merge_pages p USING (doc_id) "
-            "ORDER BY o.cluster, p.idx, c.position")
+        self._temp_table("merge_claims", "claim_row INTEGER PRIMARY KEY, cluster INTEGER NOT NULL, claim_id TEXT NOT "
+                         "NULL, key_idx INTEGER NOT NULL", "SELECT c.rowid, m.cluster, m.claim_id, m.idx FROM claims c "
+                         "INDEXED BY claims_by_key CROSS JOIN merge_keys m USING (key) ORDER BY c.rowid")
+        self._temp_table(
+            "merge_occurrences", "cluster INTEGER, claim_id TEXT, doc_id TEXT, position INTEGER, char_start INTEGER, "
+            "char_end INTEGER, text TEXT, section TEXT, roles TEXT, claim_type TEXT, key_idx INTEGER",
+            "SELECT o.cluster, o.claim_id, c.doc_id, c.position, c.char_start, c.char_end, c.text, c.section, c.roles, "
+            "c.claim_type, o.key_idx FROM claims c CROSS JOIN merge_claims o ON o.claim_row = c.rowid "
+            "CROSS JOIN merge_pages p USING (doc_id) ORDER BY o.cluster, p.idx, c.position")
         self.db.execute("DROP TABLE temp.merge_claims")
 
     def occurrences(self, full: bool = True) -> Iterator[tuple[Any, ...]]:
@@ -416,6 +408,12 @@ class State:
         corpus), from one pass over the claims in table order; each reading is one pass over the copy."""
         columns = "*" if full else "cluster, claim_id, doc_id, position, char_start, char_end, text"
         yield from self.db.execute(f"SELECT {columns} FROM merge_occurrences ORDER BY rowid")
+
+    def _temp_table(self, name: str, columns: str, rows: str) -> None:
+        """A temp table of the merge made anew (one an earlier merge left is dropped), filled by a query."""
+        self.db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        self.db.execute(f"CREATE TEMP TABLE {name} ({columns})")
+        self.db.execute(f"INSERT INTO {name} {rows}")
 
     # --- templates --------------------------------------------------------------------------------
 
