@@ -261,6 +261,7 @@ def merge(db: State, cfg: DedupConfig) -> Merged:
     for roles in shared.values():
         masks[roles] = sum({1 << (bits.setdefault(r, len(bits)) % 64) for r in roles})
     roles_mask = np.array([masks[roles] for roles in roles_of], dtype=np.uint64)
+
     def similar(a: int, b: int) -> bool:
         """Same numbers, same negations, a role in common, then the true Jaccard of the n-gram sets:
         rewordings, not different statements."""
