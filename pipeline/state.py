@@ -377,7 +377,8 @@ class State:
         width = num_perm // bands * 4
         table, source = {"keys": ("merge_keys", "keys USING (key)"),
                          "pages": ("merge_pages", "documents USING (doc_id)")}[what]
-        self._temp_table(f"{table}_sigs", "sig BLOB", f"SELECT sig FROM {table} JOIN {source} ORDER BY idx")  # one pass
+        # copied out in index order, so that each scan below is one pass in that order
+        self._temp_table(f"{table}_sigs", "sig BLOB", f"SELECT sig FROM {table} JOIN {source} ORDER BY idx")
         for band in range(0, bands, per_scan):
             yield (r[0] for r in self.db.execute(f"SELECT substr(sig, ?, ?) FROM {table}_sigs ORDER BY rowid",
                                                  (band * width + 1, min(per_scan, bands - band) * width)))
@@ -386,7 +387,7 @@ class State:
     def set_clusters(self, rows: Iterable[tuple[int, str, int]]) -> None:
         """(key index, claim id, cluster number in reading order) for every key of the merge; then every
         claim occurrence is copied out in cluster order, for `occurrences`."""
-        self.db.executemany("UPDATE merge_keys SET claim_id = ?, cluster = ? WHERE idx = ?",
+        self.db.executemany("UPDATE merge_keys SET claim_id = ?, cluster = ? WHERE idx = ?",  # in table order
                             sorted(((cid, cluster, idx) for idx, cid, cluster in rows), key=lambda r: r[2]))
         self.db.execute("UPDATE keys SET claim_id = m.claim_id FROM merge_keys m WHERE m.key = keys.key")
         # Each claim's cluster by its row: the claims are walked in key order beside merge_keys (both in key
