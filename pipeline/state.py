@@ -389,7 +389,8 @@ class State:
         claim occurrence is copied out in cluster order, for `occurrences`."""
         self.db.executemany("UPDATE merge_keys SET claim_id = ?, cluster = ? WHERE idx = ?",  # in table order
                             sorted(((cid, cluster, idx) for idx, cid, cluster in rows), key=lambda r: r[2]))
-        self.db.execute("UPDATE keys SET claim_id = m.claim_id FROM merge_keys m WHERE m.key = keys.key")
+        self.db.execute("UPDATE keys SET claim_id = (SELECT claim_id FROM merge_keys m WHERE m.key = keys.key) "
+                        "WHERE key IN (SELECT key FROM merge_keys)")  # not UPDATE FROM: SQLite 3.33+ only
         # Each claim's cluster by its row: the claims are walked in key order beside merge_keys (both in key
         # order, so neither is read at random), then sorted by row to be joined to the claims in table order.
         self._temp_table("merge_claims", "claim_row INTEGER PRIMARY KEY, cluster INTEGER NOT NULL, claim_id TEXT NOT "
