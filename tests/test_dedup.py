@@ -61,6 +61,14 @@ def test_look_alikes_stay_apart(one: str, other: str, why: str) -> None:
     assert len(clusters(pages)) == 2, why
 
 
+def test_reading_order_and_supporting_pages_follow_paths_not_ingest_order() -> None:
+    # ingested b, a, c: the claims table holds them in that order, the corpus reads in path order
+    found = clusters([doc("b.txt", "B", "推广负责曝光。", "运营负责增长。"), doc("a.txt", "A", "运营负责增长。"),
+                      doc("c.txt", "C", "推广负责曝光。")])
+    assert [c.text for c in found] == ["运营负责增长。", "推广负责曝光。"]  # first met in a.txt, then b.txt
+    assert [c.doc_ids for c in found] == [("A", "B"), ("B", "C")]
+
+
 def test_claim_ids_do_not_depend_on_input_order() -> None:
     docs = [doc("a.txt", "A", "运营负责增长。"), doc("b.txt", "B", "推广负责曝光。")]
     one = {c.text: c.claim_id for c in clusters(docs)}
