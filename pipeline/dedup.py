@@ -34,13 +34,14 @@ from rensa import RMinHash
 
 from .config import DedupConfig
 from .model import content_id
-from .text import canonical
+from .text import canonical, code_points
 
 if TYPE_CHECKING:
     from .state import State
 
 SEED = 1  # fixed: signatures are kept in the state and compared across nights
-MINHASH = f"rensa-rminhash-v{RMinHash.ALGORITHM_VERSION}-seed{SEED}"
+# The signature scheme, kept in the state: a change (here, or of rensa's algorithm) recomputes the signatures.
+MINHASH = f"rensa-rminhash-v{RMinHash.ALGORITHM_VERSION}-seed{SEED}-ngram-poly64"  # n-grams hashed by `ngram_hashes`
 NUMBERS = re.compile(r"\d+")
 NEGATION = re.compile(r"[不没无非未别勿]")
 _MULT = np.random.default_rng(SEED).integers(1, 2**63, size=1024, dtype=np.uint64) | np.uint64(1)
@@ -88,12 +89,41 @@ def jaccard(a: frozenset[object], b: frozenset[object]) -> float:
 
 
 def signatures(keys: Sequence[str], k: int, num_perm: int) -> list[bytes]:
-    """MinHash signatures (uint32 × num_perm, as bytes) of the keys' n-gram sets, computed in Rust."""
+    """MinHash signatures (uint32 × num_perm, as bytes) of the keys' n-gram sets, computed in Rust from
+    n-gram hashes worked out in numpy (`ngram_hashes`): a page makes thousands of n-grams, and one
+    Python string each cost 10x the signature itself."""
     if not keys:
         return []
-    tokens = [[key[i:i + k] for i in range(len(key) - k + 1)] if len(key) > k else [key] for key in keys]
-    matrix = RMinHash.digest_matrix_from_token_sets(tokens, num_perm, SEED)  # a set's hash: repeats don't count
-    return [np.asarray(row, dtype=np.uint32).tobytes() for row in matrix.to_rows()]
+    hashes, offsets = ngram_hashes(keys, k)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, num_perm, SEED)  # repeats don't count
+    return [row.tobytes() for row in np.asarray(matrix.to_rows(), dtype=np.uint32)]
+
+
+_POLY = np.uint64(0x100000001B3)  # odd, so distinct n-grams of code points (< 2**21) hash apart
+
+
+def ngram_hashes(keys: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of every key's character n-grams, all keys in one flat array, and the offsets where
+    each key's n-grams start (one more than keys). A key shorter than n is its own single n-gram,
+    as in `shingles`. An n-gram's hash is a polynomial of its code points and its length, mixed
+    (splitmix64's finaliser) so that rensa's permutations see well-spread values."""
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    counts = np.maximum(lengths - k + 1, 1)
+    offsets = np.r_[np.int64(0), np.cumsum(counts)]
+    key_of = np.repeat(np.arange(len(keys)), counts)
+    starts = np.r_[np.int64(0), np.cumsum(lengths)[:-1]][key_of] + np.arange(offsets[-1]) - offsets[:-1][key_of]
+    sizes = np.minimum(lengths, k)[key_of].astype(np.uint64)
+    points = np.r_[code_points("".join(keys)).astype(np.uint64), np.zeros(k, dtype=np.uint64)]
+    hashes = np.zeros(len(starts), dtype=np.uint64)
+    for j in range(k):
+        hashes = hashes * _POLY + np.where(sizes > j, points[starts + j], np.uint64(0))
+    hashes += sizes
+    hashes ^= hashes >> np.uint64(30)
+    hashes *= np.uint64(0xBF58476D1CE4E5B9)
+    hashes ^= hashes >> np.uint64(27)
+    hashes *= np.uint64(0x94D049BB133111EB)
+    hashes ^= hashes >> np.uint64(31)
+    return hashes, offsets.astype(np.uint64)
 
 
 def page_signature(text: str, cfg: DedupConfig) -> bytes:

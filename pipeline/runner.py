@@ -313,6 +313,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "seconds": round(time.monotonic() - t0, 3), "pipeline_version": __version__,
                     "config_version": config_version(cfg), "roles_version": lexicon.version,
+                    "minhash": minhash_settings(cfg),
                     "config": cfg.as_dict(), "raw_dir": str(raw_dir), "workers": workers, "full": full,
                     "scheduler": scheduler,
                     **result.manifest,

@@ -4,6 +4,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline import dedup
 from pipeline.config import ConfigError, DedupConfig
@@ -110,6 +112,36 @@ def test_republished_page_in_another_script_is_marked_duplicate_of_the_earliest(
 def dedup_traditional(text: str) -> str:
     from pipeline.text import converter
     return converter("s2t").convert(text)
+
+
+KEYS = st.lists(st.text(alphabet="产品运营内容用户ab1\U00020000", max_size=12), min_size=1, max_size=6)
+
+
+@given(KEYS, st.integers(1, 5))
+def test_ngram_hashes_are_the_shingles(keys: list[str], k: int) -> None:
+    """Each key's hashes stand for its n-grams one to one (as `shingles` defines them, short keys and
+    characters beyond the BMP included), so two keys share as many hashes as n-grams."""
+    hashes, offsets = dedup.ngram_hashes(keys, k)
+    assert offsets[0] == 0 and offsets[-1] == len(hashes)
+    of_key = [set(hashes[offsets[i]:offsets[i + 1]].tolist()) for i in range(len(keys))]
+    grams = [dedup.shingles(key, k) for key in keys]
+    for i in range(len(keys)):
+        assert len(of_key[i]) == len(grams[i])
+        for j in range(i):
+            assert len(of_key[i] & of_key[j]) == len(grams[i] & grams[j])
+
+
+def test_signature_slots_estimate_the_jaccard() -> None:
+    """The share of equal slots follows the true Jaccard of the n-gram sets (128 slots: within 0.15)."""
+    rng = np.random.default_rng(7)
+    base = "".join(rng.choice(list("产品运营内容用户新媒体市场推广专员负责数据分析"), size=60))
+    for changed in (0, 5, 15, 30):
+        other = list(base)
+        for i in rng.choice(len(base), size=changed, replace=False):
+            other[i] = "甲"
+        a, b = dedup.signatures([base, "".join(other)], 3, 128)
+        estimate = float((np.frombuffer(a, np.uint32) == np.frombuffer(b, np.uint32)).mean())
+        assert abs(estimate - dedup.jaccard(dedup.shingles(base, 3), dedup.shingles("".join(other), 3))) < 0.15
 
 
 def test_union_find_joins_chains() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import runner
+from pipeline import dedup, runner
 from pipeline.__main__ import main
 
 from .conftest import PROJECT
@@ -42,6 +42,7 @@ def test_ingest_writes_the_contracted_corpus(raw: Path, tmp_path: Path) -> None:
     assert {"rules.community_wall", "container.related", "nav.prev_next", "meta.datetime"} <= set(removed["rule"])
     assert set(removed["stage"]) == {"extract", "boilerplate"}
     assert manifest["counts"]["inputs"] == {"ingested": 4}
+    assert manifest["minhash"].startswith(dedup.MINHASH)  # which signatures the corpus was deduplicated with
     occ = pd.read_parquet(out / "claim_occurrences.parquet").merge(docs[["doc_id", "text"]], on="doc_id")
     assert all(t[s:e] == w for t, s, e, w in zip(occ.text_y, occ.char_start, occ.char_end, occ.text_x, strict=True))
 

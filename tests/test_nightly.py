@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import write
+from pipeline import state, write
 from pipeline.__main__ import main
 
 from .conftest import PROJECT
@@ -115,6 +115,22 @@ def test_changed_settings_process_the_inputs_again(tmp_path: Path) -> None:
     config.write_text("[segment]\nmax_claim_chars = 200\n", encoding="utf-8")
     assert ingest(RAW, out, "--config", str(config)) == 0
     assert manifest(out)["counts"]["inputs"] == {"ingested": 4}
+
+
+def test_signatures_of_another_scheme_are_made_again(nights: tuple[Path, Path], tmp_path: Path) -> None:
+    """A state whose signatures came from another MinHash scheme (an older version) gets new ones: the
+    stored ones, here all equal, would make every page a duplicate if they were compared."""
+    one, two = nights
+    out, full = tmp_path / "clean", tmp_path / "full"
+    assert ingest(one, out) == 0
+    with sqlite3.connect(out / state.FILE) as db:
+        db.execute("UPDATE meta SET value = 'an-older-scheme' WHERE name = 'minhash'")
+        db.execute("UPDATE keys SET sig = zeroblob(length(sig))")
+        db.execute("UPDATE documents SET sig = zeroblob(length(sig))")
+    assert ingest(two, out) == 0
+    assert ingest(two, full) == 0
+    assert corpus(out) == corpus(full)
+    assert manifest(out)["counts"]["duplicate_documents"] == 0
 
 
 @pytest.mark.parametrize("point", ["read", "dedup", "write", "swap"])
