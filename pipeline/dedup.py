@@ -90,8 +90,8 @@ def jaccard(a: frozenset[object], b: frozenset[object]) -> float:
 
 def signatures(keys: Sequence[str], k: int, num_perm: int) -> list[bytes]:
     """MinHash signatures (uint32 × num_perm, as bytes) of the keys' n-gram sets, computed in Rust from
-    n-gram hashes worked out in numpy (`ngram_hashes`): a page makes thousands of n-grams, and one
-    Python string each cost 10x the signature itself."""
+    n-gram hashes worked out in numpy (`ngram_hashes`): a page makes thousands of n-grams, and a
+    Python string for each made its signature 10x slower."""
     if not keys:
         return []
     hashes, offsets = ngram_hashes(keys, k)
@@ -99,7 +99,7 @@ def signatures(keys: Sequence[str], k: int, num_perm: int) -> list[bytes]:
     return [row.tobytes() for row in np.asarray(matrix.to_rows(), dtype=np.uint32)]
 
 
-_POLY = np.uint64(0x100000001B3)  # odd, so distinct n-grams of code points (< 2**21) hash apart
+_POLY = np.uint64(0x100000001B3)  # FNV's 64-bit prime as the base: odd, so multiplying by it loses no bits
 
 
 def ngram_hashes(keys: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
