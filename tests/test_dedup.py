@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import replace
 
 import numpy as np
@@ -154,6 +155,18 @@ def test_union_find_joins_chains() -> None:
 
     matrix = dedup.matrix_of(dedup.signatures(items, 2, 128), 128)
     assert dedup.group(3, (matrix[:, band * 4:band * 4 + 4] for band in range(32)), similar) == [0, 0, 0]
+
+
+@given(st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=60))
+def test_flatten_points_every_row_at_its_root(shares: list[float]) -> None:
+    """Any union-find forest (each row's parent an earlier row or itself, chains as deep as they come)."""
+    uf = dedup.UnionFind(len(shares))
+    for i, share in enumerate(shares):
+        uf.parent[i] = int(share * (i + 1))
+    copy = deepcopy(uf)
+    roots = [copy.find(i) for i in range(len(shares))]
+    dedup._flatten(np.frombuffer(uf.parent, dtype=np.int64))
+    assert list(uf.parent) == roots  # in the union-find's own memory
 
 
 def test_candidates_pair_each_row_with_the_one_before_and_the_first_of_its_bucket() -> None:
