@@ -126,9 +126,17 @@ def ngram_hashes(keys: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     return hashes, offsets.astype(np.uint64)
 
 
+PAGE_PIECE = 1 << 20  # a page's n-grams are hashed this many at a time (about 70 MB of arrays)
+
+
 def page_signature(text: str, cfg: DedupConfig) -> bytes:
-    """A page's signature, made once when it is ingested and kept in the state."""
-    return signatures([canonical(text)], cfg.doc_shingle, cfg.num_perm)[0]
+    """A page's signature, made once when it is ingested and kept in the state. A long page (a book
+    in a text dump) is signed a piece at a time: the MinHash of a union is the slot-wise minimum of
+    its parts', so memory stays bounded and the signature is the same."""
+    key, k = canonical(text), cfg.doc_shingle
+    pieces = (key[start:start + PAGE_PIECE + k - 1] for start in range(0, max(1, len(key) - k + 1), PAGE_PIECE))
+    signed = [np.frombuffer(signatures([piece], k, cfg.num_perm)[0], dtype=np.uint32) for piece in pieces]
+    return np.minimum.reduce(signed).tobytes()
 
 
 def candidates(band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

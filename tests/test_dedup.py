@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 from dataclasses import replace
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from pipeline import dedup
 from pipeline.config import ConfigError, DedupConfig
 from pipeline.model import Claim, Document
+from pipeline.text import canonical
 from tests.conftest import clusters, merge_pages
 
 CFG = DedupConfig()
@@ -130,6 +132,13 @@ def test_ngram_hashes_are_the_shingles(keys: list[str], k: int) -> None:
         assert len(of_key[i]) == len(grams[i])
         for j in range(i):
             assert len(of_key[i] & of_key[j]) == len(grams[i] & grams[j])
+
+
+@given(st.text(alphabet="产品运營内容ab1 ，", max_size=80), st.integers(1, 30))
+def test_a_page_signed_in_pieces_has_the_signature_of_the_whole(text: str, piece: int) -> None:
+    key = canonical(text)
+    with patch.object(dedup, "PAGE_PIECE", piece):
+        assert dedup.page_signature(text, CFG) == dedup.signatures([key], CFG.doc_shingle, CFG.num_perm)[0]
 
 
 def test_signature_slots_estimate_the_jaccard() -> None:
