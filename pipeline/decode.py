@@ -64,29 +64,40 @@ def _acceptable(data: bytes, text: str | None, max_ratio: float) -> bool:
 
 
 def declared(data: bytes) -> list[str]:
-    """Encodings a page declares about itself near its start (meta, XML prolog, wrapper attribute)."""
+    """Encodings a page declares about itself near its start (meta, XML prolog, wrapper attribute).
+    A page that can declare itself in ASCII is not UTF-16 or UTF-32: the HTML standard reads such a
+    declaration as UTF-8."""
     found = []
     for match in DECLARATION.finditer(data[:SNIFF_BYTES].lower()):
         enc = canonical_encoding(match.group(1).decode("ascii", errors="ignore"))
+        enc = "utf-8" if enc and enc.startswith(("utf-16", "utf-32")) else enc
         if enc and enc not in found:
             found.append(enc)
     return found
 
 
-def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> tuple[str, str | None]:
-    """Choose the encoding for `data` (always a usable codec name), with the text it gives when
-    choosing it decoded the data already (a page is then not decoded twice)."""
+def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> tuple[str, str]:
+    """Choose the encoding for `data` (always a usable codec name), with the text it gives (a
+    byte-order mark that the rest does not bear out is left out of it)."""
     for bom, enc in BOMS:
         if data.startswith(bom):
-            return enc, None
+            text = _decoded(data, enc)
+            if _acceptable(data, text, cfg.max_error_ratio):
+                return enc, text
+            data = data[len(bom):]  # a mark followed by bytes of another encoding: the rest decides
+            break
+    try:
+        utf8: str | None = data.decode("utf-8")
+    except UnicodeDecodeError:
+        utf8 = None
+        if (mixed := _mixed(data)) is not None:
+            return MIXED, mixed
     for enc in hints:
-        text = _decoded(data, enc)
+        text = utf8 if enc == "utf-8" and utf8 is not None else _decoded(data, enc)
         if _acceptable(data, text, cfg.max_error_ratio):
             return enc, text
-    try:
-        return "utf-8", data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    if utf8 is not None:
+        return "utf-8", utf8
     candidates = [c for c in (canonical_encoding(c) for c in cfg.detect_candidates) if c]
     decoded = {c: text for c in candidates if (text := _decoded(data, c)) is not None}
     scored = sorted((decoded[c].count("\ufffd"), i, c) for i, c in enumerate(candidates) if c in decoded)
@@ -102,9 +113,47 @@ def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> tuple[str, str |
         return scored[0][2], decoded[scored[0][2]]
     best = from_bytes(data).best()
     guess = canonical_encoding(best.encoding) if best is not None else None
-    if guess:
-        return guess, None
-    return (scored[0][2], decoded[scored[0][2]]) if scored else ("utf-8", None)
+    if guess and (text := _decoded(data, guess)) is not None:
+        return guess, text
+    return (scored[0][2], decoded[scored[0][2]]) if scored else ("utf-8", data.decode("utf-8", errors="replace"))
+
+
+UNDECODABLE = 0.25  # a page with more of its non-ASCII characters invalid than this is not text in any encoding
+MIXED = "utf-8+gb18030"  # the encoding of a file whose lines are partly UTF-8, partly GB18030
+MIXED_MIN_BYTES = 6  # a line counts as UTF-8 with at least this many non-ASCII bytes (chance matches are shorter)
+
+
+def _mixed(data: bytes) -> str | None:
+    """The text of a file that is UTF-8 in some lines and GBK/GB18030 in others (two files pasted
+    together), decoded line by line; None for a file in one encoding (called when it is not UTF-8).
+    Whole, it would be read as GB18030, which turns every UTF-8 line into nonsense without an error."""
+    lines = data.split(b"\n")
+    utf8 = [_utf8_line(line) for line in lines]
+    if not any(utf8):
+        return None
+    rest = [line for line, is_utf8 in zip(lines, utf8, strict=True) if not is_utf8 and not line.isascii()]
+    try:
+        gb = [line.decode("gb18030") for line in rest]
+    except UnicodeDecodeError:
+        return None
+    if not gb:
+        return None
+    log.warning("mixed encodings: %d lines UTF-8, %d lines GB18030; decoded line by line", sum(utf8), len(gb))
+    decoded = iter(gb)
+    return "\n".join(line.decode("utf-8") if is_utf8 or line.isascii() else next(decoded)
+                     for line, is_utf8 in zip(lines, utf8, strict=True))
+
+
+def _utf8_line(line: bytes) -> bool:
+    """A line that is UTF-8 beyond chance: valid, with enough non-ASCII bytes (a GBK line is valid
+    UTF-8 by accident only when very short)."""
+    if len(line.translate(None, ASCII_BYTES)) < MIXED_MIN_BYTES:
+        return False
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def looks_binary(data: bytes) -> bool:
@@ -124,8 +173,9 @@ def make(cfg: DecodeConfig) -> Stage:
         transport = canonical_encoding(doc.declared_encoding)
         hints = ([transport] if transport else []) + (declared(data) if doc.format == "html" else [])
         encoding, text = detect(data, cfg, hints)
-        if text is None:
-            text = data.decode(encoding, errors="replace")
+        if "\ufffd" in text and text.count("\ufffd") > UNDECODABLE * (len(text) - len(text.encode("ascii", "ignore"))):
+            return Drop("undecodable", f"no encoding reads it: most characters came out invalid as {encoding}",
+                        failure=True)
         if encoding == "utf-8-sig":
             encoding = "utf-8"
         text = text.replace("\r\n", "\n").replace("\r", "\n")
