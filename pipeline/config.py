@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import re
 import tomllib
 import typing
@@ -27,6 +28,7 @@ class ReadConfig:
     max_file_mb: float = 64.0  # larger inputs fail with a reason instead of exhausting memory
     max_decompressed_mb: float = 256.0  # gzip bombs stop here
     max_page_mb: float = 16.0  # one page (file or record) larger than this is no article: it fails
+    max_page_seconds: float = 60.0  # a page whose stage runs longer fails alone (0: no limit)
     html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml", ".shtml")  # read as HTML (also inside .gz)
     text_suffixes: tuple[str, ...] = (".txt", ".md")  # read as text dumps: one paragraph a line
     url_sidecar_suffix: str = ".url"  # page.html + page.html.url holding the page's URL
@@ -150,6 +152,10 @@ class Config:
                 return candidate
         raise ConfigError(f"data file not found: {name} (looked in {self.base_dir} and {DATA_DIR})")
 
+    def data_files(self) -> dict[str, Path]:
+        """Every rule and lexicon file the settings name, by its setting: their contents are settings too."""
+        return {f"{section}.{key}": self.data_file(getattr(getattr(self, section), key)) for section, key in DATA_FILES}
+
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """The settings in force, for the manifest."""
         out: dict[str, dict[str, Any]] = {}
@@ -159,6 +165,26 @@ class Config:
                 out[f.name] = {g.name: _jsonable(getattr(section, g.name)) for g in fields(section)}
         return out
 
+
+DATA_FILES = (("boilerplate", "rules"), ("roles", "lexicon"), ("roles", "claim_types"))
+
+# Inclusive bounds of numeric settings (None: unbounded), checked on load: values that would pass
+# the type check but break a run (max_claim_chars = 0 loops until memory runs out, num_perm = 10^8
+# aborts) are one-line errors instead. Every number must also be finite.
+BOUNDS: dict[tuple[str, str], tuple[float, float | None]] = {
+    ("read", "max_file_mb"): (0.001, 65536), ("read", "max_decompressed_mb"): (0.001, 65536),
+    ("read", "max_page_mb"): (0.001, 4096), ("read", "max_page_seconds"): (0, 86400),
+    ("decode", "max_error_ratio"): (0, 1),
+    ("extract", "max_link_density"): (0, 1), ("extract", "link_block_penalty"): (0, 100),
+    ("extract", "punct_weight"): (0, 100), ("extract", "block_cost"): (0, 1000),
+    ("templates", "min_pages"): (2, None), ("templates", "min_share"): (0, 1), ("templates", "max_chars"): (1, 10000),
+    ("segment", "max_claim_chars"): (20, 100000), ("segment", "min_claim_chars"): (1, 1000),
+    ("segment", "fragment_max_chars"): (0, 1000), ("segment", "heading_max_chars"): (1, 1000),
+    ("dedup", "shingle"): (1, 32), ("dedup", "doc_shingle"): (1, 64), ("dedup", "num_perm"): (16, 1024),
+    ("dedup", "bands"): (1, 1024), ("dedup", "threshold"): (0.01, 1), ("dedup", "doc_threshold"): (0.01, 1),
+}
+NONEMPTY = frozenset((("read", "url_sidecar_suffix"), ("boilerplate", "rules"), ("roles", "lexicon"),
+                      ("roles", "claim_types")))
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("extract", "engine"): ("density", "trafilatura"),
@@ -176,8 +202,8 @@ def _coerce(section: str, key: str, value: Any, annotation: Any) -> Any:
     where = f"[{section}] {key}"
     origin = typing.get_origin(annotation)
     if origin is tuple:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"config: {where} must be a list of strings")
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"config: {where} must be a list of non-empty strings")
         return tuple(value)
     if annotation is bool:
         if not isinstance(value, bool):
@@ -186,19 +212,29 @@ def _coerce(section: str, key: str, value: Any, annotation: Any) -> Any:
     if annotation is int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"config: {where} must be a non-negative integer")
-        return value
+        return _bounded(section, key, value)
     if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
             raise ConfigError(f"config: {where} must be a non-negative number")
-        return float(value)
+        return _bounded(section, key, float(value))
     if annotation is str:
         if not isinstance(value, str):
             raise ConfigError(f"config: {where} must be a string")
+        if not value and (section, key) in NONEMPTY:
+            raise ConfigError(f"config: {where} must not be empty")
         allowed = ENUMS.get((section, key))
         if allowed and value not in allowed:
             raise ConfigError(f"config: {where} must be one of {', '.join(allowed)} (got {value!r})")
         return value
     raise ConfigError(f"config: {where} has an unsupported type")  # pragma: no cover - a code bug
+
+
+def _bounded(section: str, key: str, value: float) -> Any:
+    low, high = BOUNDS.get((section, key), (0, None))
+    if value < low or (high is not None and value > high):
+        span = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        raise ConfigError(f"config: [{section}] {key} must be {span} (got {value:g})")
+    return value
 
 
 def _section_types(cls: type) -> dict[str, Any]:
