@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -122,9 +123,12 @@ class State:
 
     def __exit__(self, *exc: object) -> None:
         if self.open:  # not committed: an error, a dry run; the staging copy is discarded anyway
-            self.db.execute("ROLLBACK")
-            self.db.close()
             self.open = False
+            try:
+                if self.db.in_transaction:  # SQLite may have rolled back itself (an I/O error, an interrupt)
+                    self.db.execute("ROLLBACK")
+            finally:
+                self.db.close()
 
     # --- settings the state was built with -------------------------------------------------------
 
@@ -486,12 +490,39 @@ def _document(row: tuple[Any, ...]) -> Document:
                     text=text, doc_id=doc_id, first_seen=first, last_seen=last)
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+
+
+TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
+
+
+def is_state(path: Path) -> bool:
+    """Whether `path` is a state this program wrote: an SQLite file whose meta names a schema version
+    (written at the first commit) and which has every table. Read-only, so a foreign file is untouched."""
+    try:
+        with closing(_read_only(path)) as db:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "meta" not in tables:
+                return False
+            version = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+    except sqlite3.Error:
+        return False
+    return version is not None and (version[0] != SCHEMA_VERSION or tables >= TABLES)
+
+
 def open_copy(previous: Path | None, target: Path) -> State:
-    """A working copy of the previous state (SQLite's backup API), or a new one when there is none."""
+    """A working copy of the previous state (SQLite's backup API), or a new one when there is none.
+    A previous state that is not one this program wrote (empty, missing tables, another program's
+    database) is refused: taken as empty, it would lose every page of inputs no longer present."""
+    unreadable = f"{previous}: unreadable state (%s); run with --full to rebuild"
+    if previous is not None and not is_state(previous):
+        raise StateError(unreadable % "not a state of this pipeline, or missing its tables")
     try:
         if previous is not None:
-            with closing(sqlite3.connect(previous)) as src, closing(sqlite3.connect(target)) as dst:
+            with closing(_read_only(previous)) as src, \
+                    closing(sqlite3.connect(target)) as dst:
                 src.backup(dst)
         return State(target)
     except sqlite3.DatabaseError as exc:
-        raise StateError(f"{previous}: unreadable state ({exc}); run with --full to rebuild") from None
+        raise StateError(unreadable % exc) from None

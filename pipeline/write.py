@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import state
 from .config import WriteConfig
 from .dedup import Merged
 from .faults import checkpoint
@@ -279,13 +280,60 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
+class OutputError(Exception):
+    """An `--out` this program must not write to (exit code 2): nothing is touched."""
+
+
+STAGING_MARK = ".pipeline-staging"  # inside a staging folder: this program made it, and may delete it
+
+
 def staging_paths(out: Path) -> tuple[Path, Path]:
     """(new, old) sibling folders used while swapping `out`."""
     return out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
 
 
+def is_corpus(folder: Path) -> bool:
+    """A folder this program wrote: its state is one of ours, or (a state gone bad, which --full
+    rebuilds) its manifest is ours. Every corpus has both: they are swapped in together."""
+    if (folder / state.FILE).is_file() and state.is_state(folder / state.FILE):
+        return True
+    try:
+        with (folder / MANIFEST).open(encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and {"run_id", "pipeline_version", "outputs"} <= manifest.keys()
+
+
+def _ours(folder: Path) -> bool:
+    """A staging folder or a corpus this program made, or an empty folder (nothing to lose)."""
+    return (folder / STAGING_MARK).is_file() or is_corpus(folder) or not any(folder.iterdir())
+
+
+def check_out(out: Path, raw_dir: Path) -> None:
+    """Refuse an output folder whose swap would destroy what this program did not write: RAW_DIR, a
+    folder holding it or inside it (its own files would be read back as inputs), a file, a symlink,
+    a folder of other files, or staging siblings that are not ours."""
+    if out.is_symlink():
+        raise OutputError(f"--out {out} is a symlink: give the folder it points to, or a new path")
+    where, raw = out.resolve(), raw_dir.resolve()
+    if where == raw or where in raw.parents:
+        raise OutputError(f"--out {out} is RAW_DIR or a folder that holds it: give a new folder")
+    if raw in where.parents:
+        raise OutputError(f"--out {out} is inside RAW_DIR, whose files are the inputs: give a folder outside it")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is not a folder")
+    if out.is_dir() and not _ours(out):
+        raise OutputError(f"--out {out} holds files this program did not write: give a new folder or an earlier "
+                          "corpus")
+    for sibling in staging_paths(out):
+        if sibling.is_symlink() or (sibling.exists() and not (sibling.is_dir() and _ours(sibling))):
+            raise OutputError(f"{sibling} is in the way and was not made by this program: move it")
+
+
 def recover(out: Path) -> None:
-    """Undo what an interrupted run left: restore the old corpus, drop half-written staging."""
+    """Undo what an interrupted run left: restore the old corpus, drop half-written staging (only
+    folders `check_out` found to be this program's)."""
     new, old = staging_paths(out)
     if not out.exists() and old.exists():
         old.rename(out)
@@ -296,11 +344,12 @@ def recover(out: Path) -> None:
 
 
 def stage(out: Path) -> Path:
-    """A fresh, empty staging folder beside `out`, after cleaning up an interrupted run."""
+    """A fresh, empty staging folder beside `out` (marked as ours), after cleaning up an interrupted run."""
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
     new, _ = staging_paths(out)
     new.mkdir()
+    (new / STAGING_MARK).touch()
     return new
 
 
@@ -311,6 +360,7 @@ def discard(folder: Path) -> None:
 def swap(out: Path, folder: Path) -> None:
     """Swap the finished staging folder in as `out` in one step; the previous corpus is removed."""
     checkpoint("swap")
+    (folder / STAGING_MARK).unlink()
     if not out.exists():
         folder.rename(out)
     elif _exchange(folder, out):
