@@ -1,7 +1,9 @@
 """Command line: `python -m pipeline ingest|explain|stats`. Thin: parse, configure logging, call.
 
-Exit codes: 0 all inputs processed; 1 finished but some inputs failed; 2 usage or configuration
-error; 3 another run holds the output folder.
+Exit codes: 0 all inputs processed; 1 finished but some inputs failed; 2 usage, configuration or
+environment error (one line: bad flags or config, an --out that is not a new folder or an earlier
+corpus, an unreadable state, a full or read-only disk, an unreachable scheduler); 3 another run holds
+the output folder; 4 internal error (a bug: one line, the traceback at debug level, -v).
 """
 
 from __future__ import annotations
@@ -10,16 +12,22 @@ import argparse
 import json
 import logging
 import os
+import re
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import runner
+from .cluster import SchedulerError
 from .config import ConfigError, load
 from .state import StateError
+from .text import printable
+from .write import OutputError
 
 PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
-EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERNAL = 0, 1, 2, 3, 4
+log = logging.getLogger(__name__)
 summary_log = logging.getLogger("pipeline.summary")  # the run's last line: shown with -q too (cron reads it)
 
 
@@ -38,6 +46,16 @@ def positive_int(value: str) -> int:
     return n
 
 
+SCHEDULER = re.compile(r"(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[\w.\-\[\]:]+:\d+")
+
+
+def scheduler_address(value: str) -> str:
+    """'local', or a Dask scheduler address (tcp://host:8786, host:8786)."""
+    if value == "local" or SCHEDULER.fullmatch(value):
+        return value
+    raise argparse.ArgumentTypeError(f"not 'local' nor a scheduler address like tcp://host:8786: {value}")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -47,7 +65,7 @@ def build_parser() -> Parser:
     ing.add_argument("--config", type=Path, help="config file (default: config.toml at the project root)")
     ing.add_argument("--workers", type=positive_int, default=runner.default_workers(),
                      help="worker processes (default: all cores)")
-    ing.add_argument("--scheduler", metavar="ADDRESS",
+    ing.add_argument("--scheduler", metavar="ADDRESS", type=scheduler_address,
                      help="run the per-page work on a Dask cluster: a scheduler address (tcp://host:8786), or "
                           "'local' for a local cluster of --workers processes")
     ing.add_argument("--full", action="store_true",
@@ -86,9 +104,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """Plain log lines, control characters escaped: a file name with a newline or ESC in it can neither
+    forge a log line nor reach the terminal raw."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(level: int, fmt: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
@@ -115,34 +142,52 @@ def main(argv: list[str] | None = None) -> int:
     # trafilatura reports every page it cannot parse at ERROR; our fallback handles those pages.
     logging.getLogger("trafilatura").setLevel(level if level == logging.DEBUG else logging.CRITICAL)
     try:
-        if args.command == "stats":
-            from . import stats
-
-            return stats.main(args.dir)
-        cfg = config_for(args.config)
-        if args.command == "explain":
-            from . import explain
-
-            return explain.main(args.file, cfg, args.color)
-        if not args.raw_dir.is_dir():
-            print(f"error: not a folder: {args.raw_dir}", file=sys.stderr)
-            return EXIT_USAGE
-        result = runner.ingest(args.raw_dir, args.out, cfg, workers=args.workers, dry_run=args.dry_run,
-                               progress=sys.stderr.isatty() and not quiet, full=args.full, scheduler=args.scheduler)
-    except (ConfigError, StateError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except runner.LockedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
+        return run(args, quiet)
     except KeyboardInterrupt:
         print("interrupted; the previous corpus is untouched", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `stats | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except (ConfigError, StateError, OutputError, SchedulerError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except runner.LockedError as exc:
+        return fail(str(exc), EXIT_LOCKED)
+    except sqlite3.DatabaseError as exc:  # the state went bad under the run (disk full, a file corrupted mid-way)
+        if "full" in str(exc) or "readonly" in str(exc) or "disk I/O" in str(exc):
+            return fail(f"cannot write the state: {exc}", EXIT_USAGE)
+        return fail(f"unreadable state ({exc}); run with --full to rebuild", EXIT_USAGE)
+    except OSError as exc:  # the environment: a full or read-only disk, a folder it may not write
+        where = f": {exc.filename}" if exc.filename else ""
+        return fail(f"{exc.strerror or exc}{where}", EXIT_USAGE)
+    except Exception as exc:
+        log.debug("internal error", exc_info=True)
+        return fail(f"internal error (a bug; -v shows the traceback): {type(exc).__name__}: {exc}", EXIT_INTERNAL)
+
+
+def fail(message: str, code: int) -> int:
+    """The one line a user sees for an error that ends the run, and its exit code."""
+    print(f"error: {printable(message)}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace, quiet: bool) -> int:
+    """The command the arguments name (errors are turned into exit codes by `main`)."""
+    if args.command == "stats":
+        from . import stats
+
+        return stats.main(args.dir)
+    cfg = config_for(args.config)
+    if args.command == "explain":
+        from . import explain
+
+        return explain.main(args.file, cfg, args.color)
+    if not args.raw_dir.is_dir():
+        return fail(f"not a folder: {args.raw_dir}", EXIT_USAGE)
+    result = runner.ingest(args.raw_dir, args.out, cfg, workers=args.workers, dry_run=args.dry_run,
+                           progress=sys.stderr.isatty() and not quiet, full=args.full, scheduler=args.scheduler)
     for failure in result.failed:
-        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+        print(f"failed: {printable(failure.path)}: {printable(failure.reason)}", file=sys.stderr)
     text, fields = summary(result, "dry run" if args.dry_run else str(args.out))
     summary_log.info(text, extra={"fields": fields})
     return EXIT_FAILED_INPUTS if result.failed else EXIT_OK

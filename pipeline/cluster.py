@@ -20,6 +20,13 @@ from .config import Config
 from .model import Document, Stage
 from .runner import IN_FLIGHT_PER_WORKER, Processed, bounded_map, build_stages, config_version, process
 
+CONNECT_SECONDS = 10  # an address where no scheduler answers is an error after this long
+
+
+class SchedulerError(Exception):
+    """The scheduler cannot be reached (exit code 2)."""
+
+
 _STAGES: dict[str, list[tuple[str, Stage]]] = {}  # per worker process: built once per configuration
 
 
@@ -38,7 +45,11 @@ def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str)
     cluster = (LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
                if scheduler == "local" else None)
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
+        try:
+            client = Client(cluster if cluster is not None else scheduler, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerError(f"no Dask scheduler answers at {scheduler}: {exc}") from None
+        with client:
             slots = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
             yield from bounded_map(lambda batch: client.submit(_process, batch, cfg, pure=False), docs, slots)
     finally:

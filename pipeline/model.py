@@ -53,6 +53,7 @@ class Document:
 
     source_path: str  # relative to RAW_DIR, POSIX; records add "#n"
     format: str  # "html" or "text"
+    input_path: str = ""  # the input file it came from (a record's file; "" in hand-made documents: source_path)
     raw: bytes = b""
     source_url: str | None = None
     declared_encoding: str | None = None  # from the transport (WARC/HTTP header, jsonl field, wrapper)
@@ -79,7 +80,10 @@ def site_of(url: str | None) -> str | None:
     """Host of a source URL, the unit that boilerplate templates are learned per."""
     if not url:
         return None
-    host = urlsplit(url).hostname
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # "http://[oops/": no host can be read from it
+        return None
     return host.removeprefix("www.") if host else None
 
 

@@ -7,12 +7,14 @@ of here for a bad file; inputs are opened read-only and never modified or moved.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import logging
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,10 +44,20 @@ class InputEvent:
     outcome: str  # "skipped", "failed", "sidecar", "unchanged" or "read"
     reason: str = ""
     digest: str = ""
+    input_path: str = ""  # the input file a record's event belongs to ("" for a file's own event)
 
 
 class InputError(Exception):
     """A file that cannot be read as what its name says; becomes a 'failed' InputEvent."""
+
+
+def corpus_name(rel: str) -> str:
+    """A file's name in the corpus, lossless and always valid UTF-8: a byte that is not UTF-8
+    (os.walk hands it over as a lone surrogate) is written `\\xNN`, and a backslash is doubled so
+    that no real name can collide with an escaped one."""
+    if "\\" not in rel and rel.isascii():
+        return rel
+    return rel.replace("\\", "\\\\").encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def walk(raw_dir: Path) -> Iterator[Path]:
@@ -65,11 +77,17 @@ def read_inputs(raw_dir: Path, cfg: ReadConfig, unchanged: Unchanged | None = No
     With `unchanged`, each input file is first fingerprinted; one the state already holds with the
     same digest is reported "unchanged" without being parsed, any other is announced "read".
     """
+    root = raw_dir.resolve()
     for path in walk(raw_dir):
-        rel = path.relative_to(raw_dir).as_posix()
-        if path.is_symlink() and path.is_dir():
-            yield InputEvent(rel, "skipped", "symlinked directory not followed")
-            continue
+        rel = corpus_name(path.relative_to(raw_dir).as_posix())
+        if path.is_symlink():
+            target = Path(os.path.realpath(path))  # never raises: a loop resolves to where it loops
+            if target != root and root not in target.parents:
+                yield InputEvent(rel, "skipped", "symlink that leads outside RAW_DIR, not followed")
+                continue
+            if target.is_dir():
+                yield InputEvent(rel, "skipped", "symlinked directory not followed")
+                continue
         yield from read_path(path, rel, cfg, unchanged)
 
 
@@ -77,7 +95,9 @@ def read_path(path: Path, rel: str, cfg: ReadConfig, unchanged: Unchanged | None
               ) -> Iterator[Document | InputEvent]:
     """The documents of one file (`rel` is its name in the corpus), or the event saying why none."""
     kind, gz = classify(path.name, cfg)
-    if kind == "sidecar":
+    if kind is not None and not _regular(path):
+        yield InputEvent(rel, "skipped", "not a regular file (a FIFO, device or socket is never read)")
+    elif kind == "sidecar":
         yield InputEvent(rel, "sidecar", "URL sidecar of " + path.name.removesuffix(cfg.url_sidecar_suffix))
     elif kind is None:
         yield InputEvent(rel, "skipped", "not an input kind (html, htm, txt, md, jsonl, warc, gz of these)")
@@ -95,6 +115,17 @@ def read_path(path: Path, rel: str, cfg: ReadConfig, unchanged: Unchanged | None
             yield from _read_file(path, rel, kind, gz, cfg, data, sidecar)
         except InputError as exc:
             yield InputEvent(rel, "failed", str(exc))
+        except Exception as exc:  # a bug met on one input fails that input, never the night
+            log.debug("reading %s crashed", rel, exc_info=True)
+            yield InputEvent(rel, "failed", f"internal error: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, after following a link: opening a FIFO blocks, and a device reads without end."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True  # unreadable: reading it fails with the reason
 
 
 def fingerprint(path: Path, cfg: ReadConfig, data: bytes | None, sidecar: bytes | None) -> str:
@@ -104,29 +135,57 @@ def fingerprint(path: Path, cfg: ReadConfig, data: bytes | None, sidecar: bytes 
     if data is not None:
         digest.update(data)
     else:
-        try:
-            _check_size(path, cfg)
-            with path.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-        except OSError as exc:
-            raise InputError(f"unreadable: {exc.strerror or exc}") from None
+        with _open(path, cfg) as fh:
+            for block in _capped(fh, cfg):
+                digest.update(block)
     if sidecar is not None:
         digest.update(b"\0" + sidecar)
     return digest.hexdigest()
 
 
+SIDECAR_MAX = 64 * 1024  # a URL sidecar holds one URL
+
+
 def _sidecar(path: Path, cfg: ReadConfig) -> bytes | None:
+    side = path.with_name(path.name + cfg.url_sidecar_suffix)
+    if not side.exists() or not _regular(side):
+        return None
     try:
-        return path.with_name(path.name + cfg.url_sidecar_suffix).read_bytes()
-    except OSError:
+        with _open(side, cfg) as fh:
+            return fh.read(SIDECAR_MAX)
+    except InputError:
         return None
 
 
-def _check_size(path: Path, cfg: ReadConfig) -> None:
-    size = path.stat().st_size
-    if size > cfg.max_file_mb * MB:
-        raise InputError(f"file too large: {size / MB:.1f} MB (limit {cfg.max_file_mb:g} MB)")
+@contextlib.contextmanager
+def _open(path: Path, cfg: ReadConfig) -> Iterator[io.BufferedReader]:
+    """The file opened for reading without blocking (a FIFO put in its place after the walk), and
+    checked on the descriptor itself to be a regular file within the size limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise InputError(f"unreadable: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("not a regular file")
+        if info.st_size > cfg.max_file_mb * MB:
+            raise InputError(f"file too large: {info.st_size / MB:.1f} MB (limit {cfg.max_file_mb:g} MB)")
+        try:
+            yield fh
+        except OSError as exc:
+            raise InputError(f"unreadable: {exc.strerror or exc}") from None
+
+
+def _capped(fh: io.BufferedReader, cfg: ReadConfig) -> Iterator[bytes]:
+    """The file's blocks, failing past the size limit: a file that grows while it is read, or one
+    whose size says 0 (/proc), cannot exhaust memory."""
+    left = int(cfg.max_file_mb * MB)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        left -= len(block)
+        if left < 0:
+            raise InputError(f"file too large: grew past {cfg.max_file_mb:g} MB while read")
+        yield block
 
 
 def classify(name: str, cfg: ReadConfig) -> tuple[str | None, bool]:
@@ -150,12 +209,8 @@ def classify(name: str, cfg: ReadConfig) -> tuple[str | None, bool]:
 
 def _read_raw(path: Path, cfg: ReadConfig) -> bytes:
     """The file's bytes as they are on disk."""
-    try:
-        _check_size(path, cfg)
-        with path.open("rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise InputError(f"unreadable: {exc.strerror or exc}") from None
+    with _open(path, cfg) as fh:
+        return b"".join(_capped(fh, cfg))
 
 
 def gunzip(data: bytes, limit_mb: float) -> bytes:
@@ -191,14 +246,15 @@ def _read_file(path: Path, rel: str, kind: str, gz: bool, cfg: ReadConfig, data:
     if kind == "jsonl":
         yield from _read_jsonl(data, rel, cfg)
         return
-    yield _page(rel, data, cfg, format=kind, source_url=_sidecar_url(sidecar))
+    yield _page(rel, rel, data, cfg, format=kind, source_url=_sidecar_url(sidecar))
 
 
-def _page(where: str, data: bytes, cfg: ReadConfig, **fields: Any) -> Document | InputEvent:
+def _page(where: str, rel: str, data: bytes, cfg: ReadConfig, **fields: Any) -> Document | InputEvent:
     """One page as a document, unless it is too large to be an article (then a failure with the reason)."""
     if len(data) > cfg.max_page_mb * MB:
-        return InputEvent(where, "failed", f"page too large: {len(data) / MB:.1f} MB (limit {cfg.max_page_mb:g} MB)")
-    return Document(source_path=where, raw=data, doc_id=content_id(data), **fields)
+        return InputEvent(where, "failed", f"page too large: {len(data) / MB:.1f} MB (limit {cfg.max_page_mb:g} MB)",
+                          input_path=rel)
+    return Document(source_path=where, input_path=rel, raw=data, doc_id=content_id(data), **fields)
 
 
 def _first_str(record: dict, keys: tuple[str, ...]) -> str | None:
@@ -217,17 +273,21 @@ def _read_jsonl(data: bytes, rel: str, cfg: ReadConfig) -> Iterator[Document | I
         try:
             record = json.loads(line)
         except (ValueError, UnicodeDecodeError) as exc:
-            yield InputEvent(where, "failed", f"invalid JSON: {exc}")
+            yield InputEvent(where, "failed", f"invalid JSON: {exc}", input_path=rel)
+            continue
+        except RecursionError:
+            yield InputEvent(where, "failed", "invalid JSON: nested too deeply", input_path=rel)
             continue
         if not isinstance(record, dict):
-            yield InputEvent(where, "failed", "record is not a JSON object")
+            yield InputEvent(where, "failed", "record is not a JSON object", input_path=rel)
             continue
         html = _first_str(record, JSONL_HTML_FIELDS)
         body = html if html is not None else _first_str(record, JSONL_TEXT_FIELDS)
         if body is None:
-            yield InputEvent(where, "failed", f"record has none of {JSONL_HTML_FIELDS + JSONL_TEXT_FIELDS}")
+            yield InputEvent(where, "failed", f"record has none of {JSONL_HTML_FIELDS + JSONL_TEXT_FIELDS}",
+                             input_path=rel)
             continue
-        yield _page(where, body.encode("utf-8", errors="surrogatepass"), cfg,
+        yield _page(where, rel, body.encode("utf-8", errors="surrogatepass"), cfg,
                     format="html" if html is not None else "text", source_url=_first_str(record, JSONL_URL_FIELDS),
                     declared_encoding="utf-8")
 
@@ -240,38 +300,57 @@ def _charset_of(content_type: str | None) -> str | None:
     return None
 
 
+MISFRAMED = "record does not end where its Content-Length says (truncated, or run into the next record)"
+
+
 def _read_warc(path: Path, rel: str, cfg: ReadConfig) -> Iterator[Document | InputEvent]:
-    try:
-        _check_size(path, cfg)
-        fh = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"unreadable: {exc.strerror or exc}") from None
+    """A WARC's response and resource records. A record's page is given out only once the reader has
+    found the next record where its length said (warcio counts a misplaced end in `err_count`): a
+    wrong Content-Length is that record's failure, never a page cut short or merged with the next."""
     limit = int(cfg.max_decompressed_mb * MB)
-    with fh:
+    with _open(path, cfg) as fh:
+        records = ArchiveIterator(fh)
+        it = iter(records)
         n = 0
-        try:
-            for record in ArchiveIterator(fh):
-                if record.rec_type not in ("response", "resource"):
-                    continue
-                n += 1
-                where = f"{rel}#{n}"
-                headers = record.http_headers
-                ctype = headers.get_header("Content-Type") if headers else record.rec_headers.get_header(
-                    "Content-Type")
-                if ctype and "html" not in ctype.lower() and "text" not in ctype.lower():
-                    yield InputEvent(where, "skipped", f"not text: {ctype}")
-                    continue
-                body = record.content_stream().read(limit + 1)
-                if len(body) > limit:
-                    yield InputEvent(where, "failed", f"record larger than {cfg.max_decompressed_mb:g} MB")
-                    continue
-                if not body.strip():
-                    yield InputEvent(where, "failed", "empty record")
-                    continue
-                fmt = "text" if ctype and "text/plain" in ctype.lower() else "html"
-                yield _page(where, body, cfg, format=fmt, source_url=record.rec_headers.get_header("WARC-Target-URI"),
-                            declared_encoding=_charset_of(ctype))
-        except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
-            raise InputError(f"corrupt WARC after {n} records: {exc}") from None
+        held: Document | InputEvent | None = None
+        while True:
+            errors, failure = records.err_count, None
+            try:
+                with contextlib.redirect_stderr(io.StringIO()):  # warcio prints its framing warnings
+                    record = next(it, None)
+            except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError) as exc:
+                record, failure = None, exc  # AttributeError: warcio on a response without WARC-Target-URI
+            if held is not None:
+                yield held if records.err_count == errors else InputEvent(held.source_path, "failed", MISFRAMED,
+                                                                          input_path=rel)
+                held = None
+            if failure is not None:
+                why = ("a record warcio cannot parse (no WARC-Target-URI?)" if isinstance(failure, AttributeError)
+                       else " ".join(str(failure).split()) or type(failure).__name__)
+                raise InputError(f"corrupt WARC after {n} records: {why}")
+            if record is None:
+                break
+            if record.rec_type not in ("response", "resource"):
+                continue
+            n += 1
+            where = f"{rel}#{n}"
+            headers = record.http_headers
+            ctype = headers.get_header("Content-Type") if headers else record.rec_headers.get_header("Content-Type")
+            if ctype and "html" not in ctype.lower() and "text" not in ctype.lower():
+                yield InputEvent(where, "skipped", f"not text: {ctype}", input_path=rel)
+                continue
+            body = record.content_stream().read(limit + 1)
+            if len(body) > limit:
+                yield InputEvent(where, "failed", f"record larger than {cfg.max_decompressed_mb:g} MB", input_path=rel)
+                continue
+            if record.raw_stream.read(1) == b"" and getattr(record.raw_stream, "limit", 0) > 0:
+                yield InputEvent(where, "failed", MISFRAMED, input_path=rel)  # the file ends inside the record
+                continue
+            if not body.strip():
+                yield InputEvent(where, "failed", "empty record", input_path=rel)
+                continue
+            fmt = "text" if ctype and "text/plain" in ctype.lower() else "html"
+            held = _page(where, rel, body, cfg, format=fmt, source_url=record.rec_headers.get_header("WARC-Target-URI"),
+                         declared_encoding=_charset_of(ctype))
         if n == 0:
             raise InputError("WARC holds no response records")

@@ -18,11 +18,13 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,6 +121,7 @@ class Processed:
     worked out here so the parallel workers do it: its line keys and its signature), or the Drop."""
 
     source_path: str
+    input_path: str  # the input file it came from (a record's file)
     doc_id: str
     result: Document | Drop
     stage: str
@@ -130,29 +133,59 @@ class Processed:
 
 
 def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Processed:
-    """Run one document through the stages, catching a crash as that document's failure."""
+    """Run one document through the stages, catching a crash, or a page that takes longer than
+    `max_page_seconds`, as that document's failure."""
     counts: StageCounts = {}
     current: Document | Drop = doc
+    input_path = doc.input_path or doc.source_path
     name = ""
     for name, stage in stages:
         try:
-            result = stage(current)  # type: ignore[arg-type]
+            with time_limit(cfg.read.max_page_seconds):
+                result = stage(current)  # type: ignore[arg-type]
+        except PageTimeout:
+            result = Drop("page took too long", f"over {cfg.read.max_page_seconds:g} s in {name}", failure=True)
         except Exception as exc:  # one bad page must not stop the run
             log.debug("stage %s crashed on %s", name, doc.source_path, exc_info=True)
             result = Drop(f"internal error: {type(exc).__name__}", str(exc)[:200], failure=True)
         dropped = isinstance(result, Drop)
         counts[name] = [1, 0 if dropped else 1, 0 if dropped else len(result.claims)]  # type: ignore[union-attr]
         if isinstance(result, Drop):
-            return Processed(doc.source_path, doc.doc_id, result, name, counts)
+            return Processed(doc.source_path, input_path, doc.doc_id, result, name, counts)
         current = result
     assert isinstance(current, Document)
     slim = replace(current, raw=b"", content="")  # the corpus needs neither; keep memory small
     claim_keys = tuple(canonical(c.text) for c in slim.claims)
     distinct = sorted(set(claim_keys))
-    return Processed(doc.source_path, doc.doc_id, slim, name, counts, templates.keys_of(slim, cfg.templates),
+    return Processed(doc.source_path, input_path, doc.doc_id, slim, name, counts,
+                     templates.keys_of(slim, cfg.templates),
                      dedup.page_signature(slim.text, cfg.dedup), claim_keys,
                      dict(zip(distinct, dedup.signatures(distinct, cfg.dedup.shingle, cfg.dedup.num_perm),
                               strict=True)))
+
+
+class PageTimeout(Exception):
+    """One stage ran longer on one page than `max_page_seconds`."""
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise PageTimeout
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise PageTimeout in the block after `seconds` (SIGALRM: the main thread of a process only, so
+    a Dask worker thread runs unbounded; a long call inside C code is stopped when it returns)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 _WORKER: list[tuple[Config, list[tuple[str, Stage]]]] = []
@@ -162,6 +195,7 @@ def _init_worker(cfg: Config, stages: list[tuple[str, Stage]], lock_fd: int | No
     """A forked worker takes the driver's stages as they are (its rules compiled, OpenCC loaded):
     fork passes them without pickling, and building them again cost each worker 0.1 s at the start."""
     _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle: no worker tracebacks
     if lock_fd is not None:
         os.close(lock_fd)  # a worker must never keep the output folder locked
     _WORKER[:] = [(cfg, stages)]
@@ -242,7 +276,9 @@ def output_lock(out: Path) -> Iterator[int]:
 
 
 def config_version(cfg: Config) -> str:
-    blob = json.dumps(cfg.as_dict(), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    """The settings and the contents of the data files they name (the manifest's `config_version`)."""
+    files = {name: write.sha256_file(path) for name, path in cfg.data_files().items()}
+    blob = json.dumps({**cfg.as_dict(), "data_files": files}, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
@@ -272,20 +308,18 @@ PROCESSING_SECTIONS = ("read", "decode", "extract", "boilerplate", "normalise", 
 
 
 def processing_version(cfg: Config) -> str:
-    """Version of the settings a page's processing depends on (dedup and write settings are not)."""
+    """Version of the settings a page's processing depends on (dedup and write settings are not),
+    with the contents of the rule and lexicon files in use: an edited rule file reprocesses the pages."""
     settings = {k: v for k, v in cfg.as_dict().items() if k in PROCESSING_SECTIONS}
-    blob = json.dumps({"pipeline": __version__, **settings}, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    files = {name: write.sha256_file(path) for name, path in cfg.data_files().items()}
+    blob = json.dumps({"pipeline": __version__, **settings, "data_files": files}, sort_keys=True,
+                      ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
 def minhash_settings(cfg: Config) -> str:
     d = cfg.dedup
     return f"{dedup.MINHASH} perm{d.num_perm} k{d.shingle} doc-k{d.doc_shingle}"
-
-
-def _input_of(path: str) -> str:
-    """The input file a document or record event belongs to ("feed.jsonl#3" -> "feed.jsonl")."""
-    return path.split("#", 1)[0]
 
 
 def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: bool = False,
@@ -301,8 +335,10 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
     t0 = time.monotonic()
     stages = build_stages(cfg)  # loads every rule file up front: a bad one is a config error before any work
     lexicon = roles.load_lexicon(cfg.data_file(cfg.roles.lexicon))
-    with output_lock(out) as lock_fd:
-        folder = write.stage(out)
+    write.check_out(out, raw_dir)
+    # A dry run takes no lock and stages in a temporary folder: it leaves nothing beside `out`.
+    with nullcontext(None) if dry_run else output_lock(out) as lock_fd:
+        folder = Path(tempfile.mkdtemp(prefix="pipeline-dry-run-")) if dry_run else write.stage(out)
         try:
             previous = out / state.FILE
             with state.open_copy(previous if previous.is_file() and not full else None, folder / state.FILE) as db:
@@ -377,7 +413,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                 db.note_unchanged(item.path)  # its outcomes, as the state remembers them
                 bar.update(1)
             else:
-                db.note_event(state.Event(_input_of(item.path), item.path, item.outcome, item.reason))
+                db.note_event(state.Event(item.input_path or item.path, item.path, item.outcome, item.reason))
                 bar.update(1)
 
     total = sum(1 for _ in read.walk(raw_dir))
@@ -401,7 +437,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             c["docs_in"] += n_in
             c["docs_out"] += n_out
             c["claims_out"] += n_claims
-        input_path = _input_of(p.source_path)
+        input_path = p.input_path
         if isinstance(res, Drop):
             kind = "failed" if res.failure else "dropped"
             reason = res.reason + (f": {res.detail}" if res.detail else "")
@@ -418,7 +454,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             db.add_document(input_path, doc, p.sig, p.keys, p.claim_keys)
             db.add_key_sigs(p.claim_sigs, doc.first_seen, run_time)
             db.note_event(state.Event(input_path, p.source_path, "ingested", doc_id=res.doc_id))
-        if "#" not in p.source_path:
+        if p.source_path == input_path:  # a file's page, not one record of a crawler file
             bar.update(1)
     bar.close()
     db.record_inputs(run_time)

@@ -90,3 +90,11 @@ def _simple_alphabet() -> tuple[re.Pattern[str], re.Pattern[str], dict[int, str]
 
 SIMPLE, FOLD_DROP, FOLD_MAP = _simple_alphabet()
 FOLD_MAPPED = re.compile(f"[{''.join(map(re.escape, map(chr, FOLD_MAP)))}]")
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text safe for one log or terminal line: control characters (newline, ESC …) written as escapes."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
