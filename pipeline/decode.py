@@ -79,12 +79,13 @@ def declared(data: bytes) -> list[str]:
 def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> tuple[str, str]:
     """Choose the encoding for `data` (always a usable codec name), with the text it gives (a
     byte-order mark that the rest does not bear out is left out of it)."""
+    marked = False  # a byte-order mark that its encoding did not bear out: no guessing after the Chinese codecs
     for bom, enc in BOMS:
         if data.startswith(bom):
             text = _decoded(data, enc)
             if _acceptable(data, text, cfg.max_error_ratio):
                 return enc, text
-            data = data[len(bom):]  # a mark followed by bytes of another encoding: the rest decides
+            data, marked = data[len(bom):], True  # a mark followed by bytes of another encoding: the rest decides
             break
     try:
         utf8: str | None = data.decode("utf-8")
@@ -109,7 +110,7 @@ def detect(data: bytes, cfg: DecodeConfig, hints: list[str]) -> tuple[str, str]:
             return (guess, decoded.get(guess)) if guess else (clean[0], decoded[clean[0]])
     if clean:
         return clean[0], decoded[clean[0]]
-    if scored and _acceptable(data, decoded[scored[0][2]], cfg.max_error_ratio):
+    if scored and (marked or _acceptable(data, decoded[scored[0][2]], cfg.max_error_ratio)):
         return scored[0][2], decoded[scored[0][2]]
     best = from_bytes(data).best()
     guess = canonical_encoding(best.encoding) if best is not None else None
@@ -157,10 +158,15 @@ def _utf8_line(line: bytes) -> bool:
 
 
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes or many control bytes in the first block mean this is not a text page."""
+    """NUL bytes or many control bytes in the first block mean this is not a text page (a UTF-16 or
+    UTF-32 page is full of NULs: its mark is trusted when the block decodes cleanly after it)."""
     head = data[:SNIFF_BYTES]
-    if any(head.startswith(bom) for bom, enc in BOMS if enc.startswith("utf-16") or enc.startswith("utf-32")):
-        return False
+    for bom, enc in BOMS:
+        if head.startswith(bom) and enc.startswith(("utf-16", "utf-32")):
+            if "\ufffd" not in codecs.getincrementaldecoder(enc)(errors="replace").decode(head, final=False):
+                return False
+            head = head[len(bom):]
+            break
     controls = len(head.translate(None, NOT_CONTROL))
     return b"\x00" in head or controls > len(head) * 0.05
 

@@ -1,6 +1,7 @@
 """Fault injection for the crash tests: `PIPELINE_KILL_AT=<point>` makes the run kill itself there.
 
 The kill is a real SIGKILL (what `kill -9` or the OOM killer does): no cleanup, no finally blocks.
+`<point>:INT` sends SIGINT to the whole process group instead, as Ctrl-C in a terminal does.
 Points: read (after the first document is processed), dedup (before merging), write (after the first
 corpus file is written), swap (just before the new corpus is swapped in).
 """
@@ -14,5 +15,8 @@ ENV = "PIPELINE_KILL_AT"
 
 
 def checkpoint(point: str) -> None:
-    if os.environ.get(ENV) == point:
+    wanted = os.environ.get(ENV)
+    if wanted == point:
         os.kill(os.getpid(), signal.SIGKILL)
+    elif wanted == f"{point}:INT":
+        os.killpg(os.getpgrp(), signal.SIGINT)

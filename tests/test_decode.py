@@ -49,3 +49,40 @@ def test_canonical_encoding_labels() -> None:
     assert decode.canonical_encoding("big5") == "big5hkscs"
     assert decode.canonical_encoding("unset") is None
     assert decode.canonical_encoding("no-such-charset") is None
+
+
+def test_an_in_page_utf16_declaration_reads_as_utf8() -> None:
+    data = f'<meta charset="utf-16"><p>{TEXT}</p>'.encode()
+    doc = decode.make(DecodeConfig())(Document("x", "html", raw=data))
+    assert doc.encoding == "utf-8" and TEXT in doc.content
+
+
+def test_a_bom_the_bytes_do_not_bear_out_is_set_aside() -> None:
+    doc = decode.make(DecodeConfig())(Document("x", "text", raw=codecs.BOM_UTF16_LE + TEXT.encode("gbk")))
+    assert doc.encoding == "gb18030" and doc.content == TEXT
+
+
+def test_bytes_invalid_in_every_encoding_fail_as_undecodable() -> None:
+    junk = bytes([0xFF, 0x80]) * 400  # neither UTF-8, UTF-16 (after the mark) nor GB18030
+    result = decode.make(DecodeConfig())(Document("x", "text", raw=codecs.BOM_UTF8 + junk))
+    assert isinstance(result, Drop) and result.failure and result.reason == "undecodable"
+
+
+def test_a_file_of_utf8_and_gbk_halves_is_decoded_line_by_line(caplog: pytest.LogCaptureFixture) -> None:
+    other = "内容运营负责内容的生产与分发，提升用户活跃。"
+    data = TEXT.encode("utf-8") + b"\n" + other.encode("gbk") + b"\n"
+    doc = decode.make(DecodeConfig())(Document("x", "text", raw=data))
+    assert doc.content == f"{TEXT}\n{other}\n"
+    assert doc.encoding == decode.MIXED and "mixed encodings" in caplog.text
+
+
+def test_a_gbk_file_is_not_taken_for_mixed() -> None:
+    doc = decode.make(DecodeConfig())(Document("x", "text", raw=("\n".join([TEXT] * 30)).encode("gbk")))
+    assert doc.encoding == "gb18030"
+
+
+def test_binary_behind_a_utf16_mark_is_binary() -> None:
+    result = decode.make(DecodeConfig())(Document("x", "text", raw=codecs.BOM_UTF16_LE + b"\x00\xd8" * 300))
+    assert isinstance(result, Drop) and result.failure
+    doc = decode.make(DecodeConfig())(Document("x", "text", raw=TEXT.encode("utf-16")))
+    assert doc.content == TEXT

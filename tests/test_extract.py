@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline import extract
 from pipeline.boilerplate import RulePack, load_rules
 from pipeline.config import Config, ExtractConfig
 from pipeline.model import Document, Drop
+from pipeline.runner import time_limit
 
 from .conftest import case_ids, golden
 
@@ -82,3 +87,20 @@ def test_text_dump_lines(cfg: Config) -> None:
 
 def test_empty_page_dropped(cfg: Config) -> None:
     assert isinstance(run(Document("a.html", "html", content="<html><body></body></html>"), cfg), Drop)
+
+
+SCRIPT_PIECES = ["<script>", "</script>", "<STYLE a=1>", "</style >", "<noscript/>", "<p>运营</p>", "<script src=x />",
+                 "</Script>", "x", "<scriptx>", "<style>", "İ", ">"]
+OLD_SCRIPTS = re.compile(r"<(script|style|noscript)\b[^>]*(?<!/)>.*?</\1\s*>", re.S | re.I)  # what it replaces
+
+
+@given(st.lists(st.sampled_from(SCRIPT_PIECES), max_size=14))
+def test_strip_scripts_is_the_lazy_regex(pieces: list[str]) -> None:
+    markup = "".join(pieces)
+    assert extract.strip_scripts(markup) == OLD_SCRIPTS.sub("", markup)
+
+
+def test_many_unclosed_script_tags_are_not_quadratic() -> None:
+    hostile = "<p>运营</p>" + "<script>var a = 1;" * 60_000  # 1 MB: the lazy regex took over 180 s
+    with time_limit(20):
+        assert extract.strip_scripts(hostile) == hostile

@@ -279,3 +279,77 @@ def test_a_bad_record_fails_again_on_an_unchanged_night(tmp_path: Path) -> None:
     second = {i["path"]: i["outcome"] for i in manifest(out)["inputs"]}
     assert first == {"feed.jsonl#1": "ingested", "feed.jsonl#2": "failed"}
     assert second == {"feed.jsonl#1": "unchanged", "feed.jsonl#2": "failed"}
+
+
+# --- issue 17: what an unattended night must survive ------------------------------------------------
+
+
+def test_an_edited_rule_file_processes_the_inputs_again(tmp_path: Path) -> None:
+    config_dir, out = tmp_path / "conf", tmp_path / "clean"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text("", encoding="utf-8")
+    rules = config_dir / "boilerplate.toml"
+    shutil.copy(PROJECT / "pipeline" / "data" / "boilerplate.toml", rules)
+    assert ingest(RAW, out, "--config", str(config_dir / "config.toml")) == 0
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    assert ingest(RAW, out, "--config", str(config_dir / "config.toml")) == 0
+    assert manifest(out)["counts"]["inputs"] == {"ingested": 4}  # not "unchanged": the rules are settings too
+
+
+def test_a_hash_in_a_file_name_keeps_one_page_per_file(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    shutil.copytree(RAW, raw)
+    page = raw / "x#1.txt"
+    page.write_text("内容运营\n内容运营负责内容的生产与分发，提升用户的活跃与留存。\n", encoding="utf-8")
+    assert ingest(raw, out) == 0
+    assert {i["path"]: i["outcome"] for i in manifest(out)["inputs"]}["x#1.txt"] == "ingested"
+    page.write_text("内容运营\n内容运营负责内容的策划与生产，让用户愿意留下来。\n", encoding="utf-8")
+    assert ingest(raw, out) == 0
+    docs = pd.read_parquet(out / "documents.parquet")
+    assert (docs.source_path == "x#1.txt").sum() == 1  # the edit replaced the page; both versions stayed before
+
+
+def test_odd_file_names_and_urls_do_not_sink_the_night(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    shutil.copytree(RAW, raw)
+    (raw / os.fsdecode(b"name\xff.txt")).write_text("内容运营负责内容的生产与分发。", encoding="utf-8")
+    (raw / "b.html").write_text("<p>用户运营负责用户的拉新、留存与促活。</p>", encoding="utf-8")
+    (raw / "b.html.url").write_text("http://[oops/\n", encoding="utf-8")
+    (raw / "c.jsonl").write_text(json.dumps({"url": "http://[oops/", "text": "新媒体运营负责公众号的内容。"}) + "\n"
+                                 + "[" * 100_000 + "\n", encoding="utf-8")
+    assert ingest(raw, out) == 1  # the deep record fails alone
+    outcomes = {i["path"]: i for i in manifest(out)["inputs"]}
+    assert outcomes["name\\xff.txt"]["outcome"] == "ingested"
+    assert outcomes["b.html"]["outcome"] == "ingested" and outcomes["c.jsonl#1"]["outcome"] == "ingested"
+    assert outcomes["c.jsonl#2"]["outcome"] == "failed"
+    assert ingest(raw, out) == 1  # and the next night reads the state they are in
+    assert set(manifest(out)["counts"]["inputs"]) <= {"unchanged", "failed", "sidecar"}
+
+
+def test_a_state_corrupted_mid_file_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "clean"
+    assert ingest(RAW, out) == 0
+    capsys.readouterr()
+    path = out / "state.sqlite"
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[2 * page:len(data) - page] = b"\xa5" * (len(data) - 3 * page)  # the header intact, the tables garbage
+    path.write_bytes(bytes(data))
+    assert ingest(RAW, out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--full" in err[0], err
+    assert path.read_bytes() == bytes(data)  # refused, untouched
+    assert ingest(RAW, out, "--full") == 0
+
+
+def test_ctrl_c_stops_quietly_and_keeps_the_corpus(nights: tuple[Path, Path], tmp_path: Path) -> None:
+    one, two = nights
+    out = tmp_path / "clean"
+    assert cli(one, out).returncode == 0
+    before = digests(out)
+    result = subprocess.run([sys.executable, "-m", "pipeline", "ingest", str(two), "--out", str(out), "-q",
+                             "--workers", "2"], cwd=PROJECT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PIPELINE_KILL_AT": "read:INT"}, start_new_session=True)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip() == "interrupted; the previous corpus is untouched"  # no worker tracebacks
+    assert digests(out) == before

@@ -3,6 +3,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import re
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -11,6 +13,7 @@ from warcio.warcwriter import WARCWriter
 from pipeline import read
 from pipeline.config import ReadConfig
 from pipeline.model import Document
+from pipeline.runner import time_limit
 
 
 def outcomes(raw: Path, cfg: ReadConfig | None = None) -> dict[str, Document | read.InputEvent]:
@@ -79,3 +82,91 @@ def test_ids_come_from_content(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("运营", encoding="utf-8")
     got = outcomes(tmp_path)
     assert got["a.txt"].doc_id == got["b.txt"].doc_id
+
+
+# --- hostile inputs (issue 17: each of these stalled, crashed or misread the night) ----------------
+
+
+def test_fifo_and_devices_are_skipped_not_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "p.html")  # opening it for reading would block until a writer came
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")  # read without bound (outside RAW_DIR too)
+    with time_limit(20):
+        got = outcomes(tmp_path)
+    assert got["p.html"].outcome == "skipped" and "regular file" in got["p.html"].reason
+    assert got["zero.txt"].outcome == "skipped"
+
+
+def test_symlinks_are_followed_only_inside_raw_dir(tmp_path: Path) -> None:
+    raw, outside = tmp_path / "raw", tmp_path / "secret.txt"
+    raw.mkdir()
+    outside.write_text("产品运营负责用户增长。", encoding="utf-8")
+    (raw / "a.txt").write_text("内容运营负责内容。", encoding="utf-8")
+    (raw / "out.txt").symlink_to(outside)
+    (raw / "in.txt").symlink_to(raw / "a.txt")
+    got = outcomes(raw)
+    assert got["out.txt"].outcome == "skipped" and "outside RAW_DIR" in got["out.txt"].reason
+    assert isinstance(got["in.txt"], Document)
+
+
+def test_file_names_that_are_not_utf8_are_escaped_losslessly(tmp_path: Path) -> None:
+    (tmp_path / os.fsdecode(b"bad\xff.txt")).write_text("内容运营", encoding="utf-8")
+    (tmp_path / "back\\xff.txt").write_text("用户运营", encoding="utf-8")  # a real name that looks escaped
+    names = set(outcomes(tmp_path))
+    assert names == {"bad\\xff.txt", "back\\\\xff.txt"}
+    assert all(name.encode("utf-8") for name in names)  # storable anywhere
+
+
+def test_a_hash_in_a_file_name_is_no_record_id(tmp_path: Path) -> None:
+    (tmp_path / "x#1.txt").write_text("内容运营", encoding="utf-8")
+    (tmp_path / "f.jsonl").write_text(json.dumps({"text": "推广"}), encoding="utf-8")
+    got = outcomes(tmp_path)
+    assert got["x#1.txt"].input_path == "x#1.txt"
+    assert got["f.jsonl#1"].input_path == "f.jsonl"
+
+
+def test_deeply_nested_jsonl_record_fails_alone(tmp_path: Path) -> None:
+    lines = ["[" * 100_000, json.dumps({"text": "推广"})]
+    (tmp_path / "deep.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    got = outcomes(tmp_path)
+    assert got["deep.jsonl#1"].outcome == "failed" and "nested too deeply" in got["deep.jsonl#1"].reason
+    assert isinstance(got["deep.jsonl#2"], Document)
+
+
+def warc_record(url: str | None, body: bytes) -> bytes:
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=False)
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(url or "https://s/x", "response", payload=io.BytesIO(body),
+                                                  http_headers=headers))
+    data = buf.getvalue()
+    return data if url else data.replace(b"WARC-Target-URI: https://s/x\r\n", b"")
+
+
+def test_misframed_warc_records_fail_with_a_reason(tmp_path: Path) -> None:
+    a = warc_record("https://s/a", "<p>市场推广负责获客。</p>".encode() * 20)
+    b = warc_record("https://s/b", "<p>内容运营负责内容。</p>".encode() * 20)
+    length = re.search(rb"Content-Length: (\d+)", a)
+    assert length is not None
+    inflated = a.replace(length.group(0), b"Content-Length: %d" % (int(length.group(1)) + 200), 1)
+    (tmp_path / "inflated.warc").write_bytes(inflated + b)  # record a would swallow part of b
+    (tmp_path / "truncated.warc").write_bytes(a + b[:-100])  # the file ends inside record b
+    (tmp_path / "no_uri.warc").write_bytes(warc_record(None, b"<p>x</p>"))
+    got = outcomes(tmp_path)
+    assert got["inflated.warc#1"].outcome == "failed" and "Content-Length" in got["inflated.warc#1"].reason
+    assert got["inflated.warc"].outcome == "failed"
+    assert isinstance(got["truncated.warc#1"], Document) and got["truncated.warc#1"].raw.count(b"<p>") == 20
+    assert got["truncated.warc#2"].outcome == "failed" and "Content-Length" in got["truncated.warc#2"].reason
+    assert got["no_uri.warc"].outcome == "failed" and "WARC-Target-URI" in got["no_uri.warc"].reason
+
+
+def test_a_crash_while_reading_one_input_fails_that_input(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "a.txt").write_text("内容运营", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"text": "推广"}), encoding="utf-8")
+
+    def broken(*args: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(read, "_read_jsonl", broken)
+    got = outcomes(tmp_path)
+    assert got["b.jsonl"].outcome == "failed" and "internal error: KeyError" in got["b.jsonl"].reason
+    assert isinstance(got["a.txt"], Document)

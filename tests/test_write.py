@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
-from pipeline import write
+from pipeline import state, write
 from pipeline.config import WriteConfig
 from pipeline.model import Claim, Document
 from tests.conftest import merge_pages
@@ -70,3 +71,49 @@ def test_columns_built_from_buffers_hold_the_values() -> None:
     assert batch.schema == schema
     assert batch.column(0).null_count == 1 and batch.column(1).null_count == 1
     assert [tuple(r.values()) for r in batch.to_pylist()] == rows
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() if p.is_file() else b"" for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("case", ["raw itself", "raw's parent", "inside raw", "a file", "a symlink",
+                                  "a foreign folder", "a foreign staging sibling"])
+def test_out_that_is_not_ours_is_refused_and_untouched(tmp_path: Path, case: str) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("运营", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    out = {"raw itself": raw, "raw's parent": tmp_path, "inside raw": raw / "clean", "a file": tmp_path / "notes.txt",
+           "a symlink": tmp_path / "link", "a foreign folder": tmp_path / "mine",
+           "a foreign staging sibling": tmp_path / "clean"}[case]
+    if case == "a symlink":
+        (tmp_path / "real").mkdir()
+        out.symlink_to(tmp_path / "real")
+    if case == "a foreign folder":
+        out.mkdir()
+        (out / "thesis.tex").write_text("x", encoding="utf-8")
+    if case == "a foreign staging sibling":
+        (tmp_path / ".clean.new").mkdir()
+        (tmp_path / ".clean.new" / "photo.jpg").write_bytes(b"x")
+    before = tree(tmp_path)
+    with pytest.raises(write.OutputError):
+        write.check_out(out, raw)
+    assert tree(tmp_path) == before
+
+
+def test_out_may_be_new_empty_or_an_earlier_corpus(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write.check_out(tmp_path / "new", raw)
+    (tmp_path / "empty").mkdir()
+    write.check_out(tmp_path / "empty", raw)
+    db = state.State(tmp_path / "state.sqlite")
+    db.commit()
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "state.sqlite").rename(tmp_path / "earlier" / "state.sqlite")
+    write.check_out(tmp_path / "earlier", raw)
+    (tmp_path / "earlier" / "state.sqlite").write_bytes(b"garbage")  # a broken state, a manifest of ours
+    (tmp_path / "earlier" / "manifest.json").write_text(json.dumps({"run_id": "r", "pipeline_version": "0",
+                                                                    "outputs": {}}), encoding="utf-8")
+    write.check_out(tmp_path / "earlier", raw)
