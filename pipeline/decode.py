@@ -17,6 +17,7 @@ from charset_normalizer import from_bytes
 
 from .config import DecodeConfig
 from .model import Document, Drop, Stage
+from .text import is_cjk
 
 log = logging.getLogger(__name__)
 
@@ -146,15 +147,17 @@ def _mixed(data: bytes) -> str | None:
 
 
 def _utf8_line(line: bytes) -> bool:
-    """A line that is UTF-8 beyond chance: valid, with enough non-ASCII bytes (a GBK line is valid
-    UTF-8 by accident only when very short)."""
+    """A line that is Chinese in UTF-8 beyond chance: valid, and most of its non-ASCII characters
+    Han. GBK bytes are often valid UTF-8 by accident (双学位 reads as ˫ѧλ), but as two-byte Latin,
+    Greek or Cyrillic letters, hardly ever as a run of three-byte Han characters."""
     if len(line.translate(None, ASCII_BYTES)) < MIXED_MIN_BYTES:
         return False
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return True
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    return sum(map(is_cjk, wide)) >= max(2, 0.5 * len(wide))
 
 
 def looks_binary(data: bytes) -> bool:

@@ -86,3 +86,10 @@ def test_binary_behind_a_utf16_mark_is_binary() -> None:
     assert isinstance(result, Drop) and result.failure
     doc = decode.make(DecodeConfig())(Document("x", "text", raw=TEXT.encode("utf-16")))
     assert doc.content == TEXT
+
+
+def test_gbk_that_happens_to_be_valid_utf8_is_not_mixed() -> None:
+    lines = ["双学位", TEXT, "双学位 学士学位"]  # 双学位 in GBK is valid UTF-8: ˫ѧλ
+    assert "双学位".encode("gbk").decode("utf-8") == "˫ѧλ"
+    doc = decode.make(DecodeConfig())(Document("x", "text", raw="\n".join(lines).encode("gbk")))
+    assert doc.encoding == "gb18030" and doc.content.splitlines() == lines
