@@ -12,6 +12,7 @@ from .boilerplate import load_rules
 from .config import Config
 from .model import Document, Drop, Removal
 from .runner import build_stages, trace
+from .text import printable
 
 
 def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: frozenset[str]) -> list[str]:
@@ -85,9 +86,9 @@ def main(path: Path, cfg: Config, colour: str = "auto") -> int:
     stages = build_stages(cfg)
     strip_ids = frozenset(r.id for r in load_rules(cfg.data_file(cfg.boilerplate.rules)).strips)
     status = 0
-    for item in read.read_path(path, path.name, cfg.read):
+    for item in read.read_path(path, read.corpus_name(path.name), cfg.read):
         if isinstance(item, read.InputEvent):
-            print(f"== {item.path}: {item.outcome}: {item.reason}")
+            print(printable(f"== {item.path}: {item.outcome}: {item.reason}"))
             status = 1 if item.outcome == "failed" else status
             continue
         lines = render(item, trace(item, stages), strip_ids)
