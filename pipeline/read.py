@@ -148,7 +148,7 @@ SIDECAR_MAX = 64 * 1024  # a URL sidecar holds one URL
 
 def _sidecar(path: Path, cfg: ReadConfig) -> bytes | None:
     side = path.with_name(path.name + cfg.url_sidecar_suffix)
-    if not side.exists() or not _regular(side):
+    if side.is_symlink() or not side.exists() or not _regular(side):  # a link could read a file outside RAW_DIR
         return None
     try:
         with _open(side, cfg) as fh:

@@ -103,7 +103,9 @@ def test_symlinks_are_followed_only_inside_raw_dir(tmp_path: Path) -> None:
     (raw / "a.txt").write_text("内容运营负责内容。", encoding="utf-8")
     (raw / "out.txt").symlink_to(outside)
     (raw / "in.txt").symlink_to(raw / "a.txt")
+    (raw / "a.txt.url").symlink_to(outside)  # a sidecar is a URL, never a way to read a file outside
     got = outcomes(raw)
+    assert got["a.txt"].source_url is None
     assert got["out.txt"].outcome == "skipped" and "outside RAW_DIR" in got["out.txt"].reason
     assert isinstance(got["in.txt"], Document)
 
