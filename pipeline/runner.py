@@ -275,11 +275,16 @@ def output_lock(out: Path) -> Iterator[int]:
         fh.close()
 
 
-def config_version(cfg: Config) -> str:
-    """The settings and the contents of the data files they name (the manifest's `config_version`)."""
+def _digest(settings: dict[str, Any], cfg: Config) -> str:
+    """Short digest of settings together with the contents of the rule and lexicon files in use."""
     files = {name: write.sha256_file(path) for name, path in cfg.data_files().items()}
-    blob = json.dumps({**cfg.as_dict(), "data_files": files}, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    blob = json.dumps({**settings, "data_files": files}, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def config_version(cfg: Config) -> str:
+    """Every setting and the data files' contents (the manifest's `config_version`)."""
+    return _digest(cfg.as_dict(), cfg)
 
 
 def remove_templates(db: state.State, rules: templates.Rules, cfg: Config,
@@ -311,10 +316,7 @@ def processing_version(cfg: Config) -> str:
     """Version of the settings a page's processing depends on (dedup and write settings are not),
     with the contents of the rule and lexicon files in use: an edited rule file reprocesses the pages."""
     settings = {k: v for k, v in cfg.as_dict().items() if k in PROCESSING_SECTIONS}
-    files = {name: write.sha256_file(path) for name, path in cfg.data_files().items()}
-    blob = json.dumps({"pipeline": __version__, **settings, "data_files": files}, sort_keys=True,
-                      ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()[:12]
+    return _digest({"pipeline": __version__, **settings}, cfg)
 
 
 def minhash_settings(cfg: Config) -> str:
