@@ -30,8 +30,10 @@ class SchedulerError(Exception):
 _STAGES: dict[str, list[tuple[str, Stage]]] = {}  # per worker process: built once per configuration
 
 
-def _process(docs: list[Document], cfg: Config) -> list[Processed]:
-    stages = _STAGES.get(key := config_version(cfg))
+def _process(docs: list[Document], cfg: Config, key: str) -> list[Processed]:
+    """A batch on a worker; `key` (the driver's config_version, made once a run: it hashes the data
+    files) says which stages it needs."""
+    stages = _STAGES.get(key)
     if stages is None:
         stages = _STAGES[key] = build_stages(cfg)
     return [process(doc, stages, cfg) for doc in docs]
@@ -51,7 +53,8 @@ def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str)
             raise SchedulerError(f"no Dask scheduler answers at {scheduler}: {exc}") from None
         with client:
             slots = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-            yield from bounded_map(lambda batch: client.submit(_process, batch, cfg, pure=False), docs, slots)
+            key = config_version(cfg)
+            yield from bounded_map(lambda batch: client.submit(_process, batch, cfg, key, pure=False), docs, slots)
     finally:
         if cluster is not None:
             cluster.close()

@@ -148,9 +148,9 @@ SIDECAR_MAX = 64 * 1024  # a URL sidecar holds one URL
 
 def _sidecar(path: Path, cfg: ReadConfig) -> bytes | None:
     side = path.with_name(path.name + cfg.url_sidecar_suffix)
-    if side.is_symlink() or not side.exists() or not _regular(side):  # a link could read a file outside RAW_DIR
+    if side.is_symlink():  # a link could read a file outside RAW_DIR
         return None
-    try:
+    try:  # none, or not a regular file: _open says so
         with _open(side, cfg) as fh:
             return fh.read(SIDECAR_MAX)
     except InputError:
