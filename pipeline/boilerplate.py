@@ -2,7 +2,12 @@
 
 The rules are data (`data/boilerplate.toml`), each with an id `family.name`:
 - `line`: a line matching `pattern` (and not longer than `max_chars`) is removed whole;
-- `strip`: only the matched span is cut out of the line (a file-type suffix glued to a title);
+- `strip`: only the matched span (or its group `cut`) is cut out of the line (a file-type suffix
+  glued to a title), on lines of at most `max_chars` when given;
+- `sentence`: a sentence (up to its 。！？) matching `pattern` is cut out of its paragraph: farm
+  intros and outros sit inside the paragraphs they pad;
+- `dense`: a line with at least `min_hits` matches of `pattern` is removed whole (an advert is a
+  paragraph of sales words; one such word is prose);
 - `listing`: a page with `min_entries` or more entry headers (title and timestamp) is a list of
   entries, like a blog's front page; the first entry is its main text, the rest goes;
 - `block`: from a line matching `start` to the line matching `end`, inclusive; without `end`, the
@@ -11,7 +16,10 @@ The rules are data (`data/boilerplate.toml`), each with an id `family.name`:
   `tail_fraction` of the page runs to its end (nothing after a page's related list is article);
   with `only_in_tail`, a start line before that part is not furniture at all (a reply header).
 Besides the pack, the page's own title repeated inside the text (captions, sticky headers) is kept
-once. Rules run on normalised text, so they are written once, in Simplified Chinese.
+once, and a run of three or more Han characters outside GB 2312 (after normalising to Simplified,
+that is noise injected into a word, never text) is cut (`noise.rare_chars`). Rules run on
+normalised text, so they are written once, in Simplified Chinese. A text dump's title is found in
+its head, with the site's header above it (`find_head`).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from typing import Any, Generic, TypeVar
 
 from .config import BoilerplateConfig, Config, ConfigError
 from .model import Document, Drop, Removal, Stage
-from .text import fold, is_cjk
+from .text import fold, is_cjk, is_common
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +47,29 @@ SEEN_ELEMENTS = 50_000  # distinct (tag, id, class, style) remembered: a few MB 
 TAG_NAMES = re.compile(r"[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*")
 TITLE_MAX_CHARS = 60
 TITLE_SEPARATORS = re.compile(r"_+|\s+[-–—|｜]+\s+|--+|\s*[|｜]\s*")
+NO_LIMIT = 1 << 30
+SPACE_BEFORE_STOP = re.compile(r"\s+(?=[。，！？；：、）】》])")  # left by a cut before a stop
+SENTENCES = re.compile(r"[^。！？!?]*[。！？!?]+[”’\"）)]*|[^。！？!?]+$")
+HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+RARE_RUN = 3
+NOISE_RULE = "noise.rare_chars"
+# The head of a text dump (find_head).
+HEAD_LINES = 12  # the head is at most this many lines
+HEAD_BODY_LINES = 30  # lines of article a headline candidate is compared with
+HEAD_OVERLAP = 0.35  # a header line shares less than this of its character pairs with the article,
+HEAD_MARGIN = 0.2  # and this much less than the headline does
+HEADER_MAX_CHARS = 30
+HEADLINE_MIN_CHARS = 4
+PROSE_CHARS = 30  # a line this long with a clause mark is prose
+CLAUSE = re.compile(r"[，。；！？,;]")
+SECTION = re.compile(r"^([一二三四五六七八九十]+|\d+(\.\d+)*)([、.．）)]|\s)|^第[一二三四五六七八九十\d]+[章节部分]"
+                     r"|^(引言|导读|前言|摘要|目录)[：:]")  # a numbered section or a label: the article has begun
+HANDLE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,15}")
+TRAIL_PARTS = re.compile(r"\s+[-–—]\s+")
+TRAIL = re.compile(r"[^。，,]{1,40}(\s+[-–—]\s+[^。，,]{1,60}){2,}")
+QUESTION_OR_TITLE = re.compile(r"[？?《》【】]")  # a question or a bracketed title is never a site's header
+COUNTER_TAIL = re.compile(r"(?<=[\u4e00-\u9fff])(?!(19|20)\d\d$)\d{3,6}$")
+BRACKET_LEAD = re.compile(r"^[#\s]*[【《]([^】》]{4,40})[】》]\s*\S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +77,7 @@ class LineRule:
     id: str
     pattern: re.Pattern[str]
     max_chars: int
+    min_hits: int = 1  # `dense` rules: matches needed on the line
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +146,8 @@ class RulePack:
     lines: Hinted[LineRule]
     strips: Hinted[LineRule]
     blocks: Hinted[BlockRule]
+    sentences: Hinted[LineRule] = Hinted((), None, ())
+    dense: Hinted[LineRule] = Hinted((), None, ())
     containers: tuple[ContainerRule, ...] = ()
     listings: tuple[ListingRule, ...] = ()
     container_tags: frozenset[str] = frozenset()  # every container rule's tags: the rest need an attribute
@@ -152,7 +186,7 @@ def load_rules(path: Path) -> RulePack:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot load boilerplate rules: {exc}") from None
-    unknown = set(data) - {"line", "strip", "block", "container", "listing"}
+    unknown = set(data) - {"line", "strip", "sentence", "dense", "block", "container", "listing"}
     if unknown:
         raise ConfigError(f"{path.name}: unknown rule kind(s): {', '.join(sorted(unknown))}")
     seen: set[str] = set()
@@ -164,12 +198,12 @@ def load_rules(path: Path) -> RulePack:
         seen.add(rid)
         return rid
 
-    def line_rules(kind: str) -> Hinted[LineRule]:
+    def line_rules(kind: str, max_chars: int = DEFAULT_MAX_CHARS) -> Hinted[LineRule]:
         out = []
         for entry in data.get(kind, []):
             rid = rule_id(entry)
             out.append(LineRule(rid, _compile(rid, entry["pattern"], path),
-                                int(entry.get("max_chars", DEFAULT_MAX_CHARS))))
+                                int(entry.get("max_chars", max_chars)), int(entry.get("min_hits", 1))))
         return Hinted.of(out, lambda rule: rule.pattern)
 
     blocks = []
@@ -198,7 +232,8 @@ def load_rules(path: Path) -> RulePack:
     for entry in data.get("listing", []):
         rid = rule_id(entry)
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
-    return RulePack(line_rules("line"), line_rules("strip"), Hinted.of(blocks, lambda rule: rule.start),
+    return RulePack(line_rules("line"), line_rules("strip", NO_LIMIT), Hinted.of(blocks, lambda rule: rule.start),
+                    line_rules("sentence", 200), line_rules("dense"),
                     tuple(containers), tuple(listings), frozenset().union(*(c.tags for c in containers)))
 
 
@@ -265,32 +300,78 @@ def apply_strips(line: str, strips: Hinted[LineRule]) -> tuple[str, list[tuple[s
     of one space, so it cannot make a word no rule's words contain (those have no spaces)."""
     cuts = []
     for strip in strips.for_line(line):
-        match = strip.pattern.search(line)
-        if match and match.group(0).strip():
-            cuts.append((strip.id, match.group(0)))
-            line = (line[: match.start()] + " " + line[match.end():]).strip()
+        match = strip.pattern.search(line) if len(line) <= strip.max_chars else None
+        if match is None:
+            continue
+        start, end = match.span("cut") if "cut" in strip.pattern.groupindex else match.span()
+        if line[start:end].strip():
+            cuts.append((strip.id, line[start:end]))
+            line = SPACE_BEFORE_STOP.sub("", line[:start] + " " + line[end:]).strip()
+    return line, cuts
+
+
+def apply_sentences(line: str, rules: Hinted[LineRule]) -> tuple[str, list[tuple[str, str]]]:
+    """The line without the sentences a sentence rule matches, and (rule id, sentence) for each."""
+    candidates = rules.for_line(line)
+    if not candidates:
+        return line, []
+    kept, cuts = [], []
+    for sentence in SENTENCES.findall(line):
+        body = sentence.strip()
+        rule = next((r.id for r in candidates if len(body) <= r.max_chars and r.pattern.search(body)), None)
+        if rule is None:
+            kept.append(sentence)
+        else:
+            cuts.append((rule, sentence))
+    return ("".join(kept).strip(), cuts) if cuts else (line, [])
+
+
+def cut_noise(line: str) -> tuple[str, list[tuple[str, str]]]:
+    """The line without runs of `RARE_RUN` or more Han characters outside GB 2312: after the
+    normaliser's conversion to Simplified, such a run is noise stuffed into a word."""
+    cuts = []
+    for match in HAN_RUN.finditer(line):
+        run = ""
+        for ch in match.group(0) + "a":
+            if ch != "a" and not is_common(ch):
+                run += ch
+                continue
+            if len(run) >= RARE_RUN:
+                cuts.append((NOISE_RULE, run))
+            run = ""
+    for _, run in cuts:
+        line = line.replace(run, "", 1)
     return line, cuts
 
 
 def _line_rule(line: str, pack: RulePack) -> str | None:
-    """The first line rule that removes the line."""
+    """The first line rule that removes the line, then the first dense rule with enough matches."""
     return next((r.id for r in pack.lines.for_line(line) if len(line) <= r.max_chars and r.pattern.search(line)),
-                None)
+                None) or next((r.id for r in pack.dense.for_line(line) if len(line) <= r.max_chars
+                               and _hits(r.pattern, line, r.min_hits)), None)
+
+
+def _hits(pattern: re.Pattern[str], line: str, least: int) -> bool:
+    return sum(1 for _ in zip(range(least), pattern.finditer(line), strict=False)) >= least
 
 
 def clean_lines(
-    lines: tuple[str, ...], title: str | None, pack: RulePack
-) -> tuple[tuple[str, ...], tuple[Removal, ...]]:
-    """Kept lines and the removals, in page order. Pure: the same input gives the same answer.
+    lines: tuple[str, ...], title: str | None, pack: RulePack, *, find_title: bool = False
+) -> tuple[tuple[str, ...], tuple[Removal, ...], str | None]:
+    """Kept lines, the removals in page order, and the title. Pure: the same input gives the same answer.
 
-    Strip rules run first, so a line rule or block start sees the line without a glued-on
-    separator or file suffix; a text dump without a title takes its first kept short line as one.
+    Strip, sentence and noise cuts run first, so a line rule or block start sees the line without a
+    glued-on separator or file suffix. With `find_title` (a text dump, which has no <title>), the
+    headline is found in the page's head (`find_head`) and the site chrome above it goes; the title's
+    repeats are removed after its first appearance.
     """
     removed: list[Removal] = []
     stripped: list[str] = []
     for i, line in enumerate(lines):
         line, cuts = apply_strips(line, pack.strips)
-        removed.extend(Removal(STAGE, rule, text, i) for rule, text in cuts)
+        line, said = apply_sentences(line, pack.sentences)
+        line, noise = cut_noise(line)
+        removed.extend(Removal(STAGE, rule, text, i) for rule, text in cuts + said + noise)
         stripped.append(line)
     stop = len(stripped)
     for listing in pack.listings:
@@ -298,9 +379,7 @@ def clean_lines(
         if len(heads) >= listing.min_entries:
             stop = min(stop, heads[1])
             removed.extend(Removal(STAGE, listing.id, stripped[k], k) for k in range(heads[1], len(stripped)))
-    kept: list[str] = []
-    title_key = fold(title or "")
-    title_seen = False
+    kept: list[tuple[int, str]] = []
     i = 0
     while i < stop:
         line = stripped[i]
@@ -312,24 +391,88 @@ def clean_lines(
             i = end
             continue
         rule = _line_rule(line, pack)
-        if rule is None and line:
-            key = fold(line)
-            if not title_key and not kept and _title_like(line):
-                title_key = key
-            if key == title_key and title_seen:
-                rule = "title.repeated"
-            title_seen = title_seen or key == title_key
         if rule is not None:
             removed.append(Removal(STAGE, rule, line, i))
         elif line:
-            kept.append(line)
+            kept.append((i, line))
         i += 1
-    return tuple(kept), tuple(sorted(removed, key=lambda r: r.line))
+    if find_title and title is None:
+        title, chrome, counter = find_head([line for _, line in kept])
+        removed.extend(Removal(STAGE, rule, kept[k][1], kept[k][0]) for k, rule in chrome.items())
+        if counter is not None:
+            k, line, digits = counter
+            removed.append(Removal(STAGE, "head.counter", digits, kept[k][0]))
+            kept[k] = (kept[k][0], line)
+        kept = [entry for k, entry in enumerate(kept) if k not in chrome]
+    title_key = fold(title) if title else next((fold(line) for _, line in kept[:1] if _title_like(line)), "")
+    out: list[str] = []
+    title_seen = False
+    for i, line in kept:
+        key = fold(line)
+        if key == title_key and title_seen:
+            removed.append(Removal(STAGE, "title.repeated", line, i))
+            continue
+        title_seen = title_seen or key == title_key
+        out.append(line)
+    return tuple(out), tuple(sorted(removed, key=lambda r: r.line)), title
 
 
-def text_title(kept: tuple[str, ...]) -> str | None:
-    """A text dump's title: its first kept line, when short enough to be one."""
-    return kept[0] if kept and _title_like(kept[0]) else None
+def find_head(lines: list[str]) -> tuple[str | None, dict[int, str], tuple[int, str, str] | None]:
+    """A text dump's headline and the chrome above it, by the shape of the page's head. The head is the
+    lines before the first prose line (at most `HEAD_LINES`). Its headline is the headline-shaped
+    line that shares the most of its character pairs with the article below it (a site name, a
+    channel or a slogan shares little); before the headline, short lines that share less than
+    `HEAD_OVERLAP`, and `HEAD_MARGIN` less than the headline, are the site's header (`head.header`);
+    a lone Latin word anywhere in the head is a logo or a user name (`head.handle`). A page that
+    opens with "【headline】prose" or "《headline》prose" is titled by the bracket; a head line "site -
+    channel - headline" is a trail (`head.trail`) whose last part is the headline. A view count
+    glued to the headline ("…解析283", never a year) is cut (`head.counter`): the third value is
+    (index, line without it, the digits)."""
+    end = next((i for i, line in enumerate(lines[:HEAD_LINES]) if _prose(line) or SECTION.match(line)),
+               min(len(lines), HEAD_LINES))
+    chrome: dict[int, str] = {}
+    for i in range(end):
+        if HANDLE.fullmatch(lines[i]):
+            chrome[i] = "head.handle"
+        elif TRAIL.fullmatch(lines[i]):
+            chrome[i] = "head.trail"
+    trail = next((TRAIL_PARTS.split(lines[i])[-1].strip() for i, rule in chrome.items() if rule == "head.trail"), None)
+    body = _pairs("".join(lines[end:end + HEAD_BODY_LINES]))
+    candidates = [i for i in range(end) if i not in chrome and _headline_like(lines[i])]
+    if not candidates:
+        lead = BRACKET_LEAD.match(lines[end]) if end < len(lines) else None
+        return (lead.group(1).strip() if lead else trail), chrome, None
+    overlap = {i: _share(lines[i], body) for i in candidates}
+    best = max(candidates, key=lambda i: (overlap[i], -i))
+    for i in range(best):
+        if i not in chrome and len(lines[i]) <= HEADER_MAX_CHARS and not QUESTION_OR_TITLE.search(lines[i]) \
+                and _share(lines[i], body) < min(HEAD_OVERLAP, overlap[best] - HEAD_MARGIN):
+            chrome[i] = "head.header"
+    glued = COUNTER_TAIL.search(lines[best])
+    if glued is None:
+        return lines[best], chrome, None
+    headline = lines[best][:glued.start()]
+    return headline, chrome, (best, headline, glued.group(0))
+
+
+def _prose(line: str) -> bool:
+    return line.endswith(("。", "！", "；")) or (len(line) >= PROSE_CHARS and bool(CLAUSE.search(line)))
+
+
+def _headline_like(line: str) -> bool:
+    return (HEADLINE_MIN_CHARS <= len(line) <= TITLE_MAX_CHARS and not line.endswith(("：", ":"))
+            and "。" not in line and not SECTION.match(line))
+
+
+def _pairs(text: str) -> set[str]:
+    text = "".join(ch for ch in fold(text) if ch.isalnum())
+    return {text[k:k + 2] for k in range(len(text) - 1)}
+
+
+def _share(line: str, body: set[str]) -> float:
+    """The share of the line's character pairs that the body also has."""
+    pairs = _pairs(line)
+    return len(pairs & body) / len(pairs) if pairs else 0.0
 
 
 def _title_like(line: str) -> bool:
@@ -342,9 +485,7 @@ def clean_title(title: str | None, pack: RulePack) -> str | None:
     if not title:
         return title
     title = max(TITLE_SEPARATORS.split(title), key=lambda part: sum(2 if is_cjk(ch) else 1 for ch in part))
-    for strip in pack.strips:
-        title = strip.pattern.sub(" ", title).strip()
-    return title or None
+    return apply_strips(title, pack.strips)[0] or None
 
 
 def make(cfg: BoilerplateConfig, config: Config) -> Stage:
@@ -352,11 +493,9 @@ def make(cfg: BoilerplateConfig, config: Config) -> Stage:
 
     def boilerplate(doc: Document) -> Document | Drop:
         title = clean_title(doc.title, pack)
-        lines, removed = clean_lines(doc.lines, title, pack)
+        lines, removed, title = clean_lines(doc.lines, title, pack, find_title=doc.format == "text")
         if not lines:
             return Drop("all boilerplate", f"{len(removed)} lines removed, none kept")
-        if title is None and doc.format == "text":
-            title = text_title(lines)
         return replace(doc, lines=lines, title=title, removed=doc.removed + removed)
 
     return boilerplate

@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import NormaliseConfig
 from .model import Document, Drop, Stage
-from .text import cjk_mask, code_points, converter, is_cjk
+from .text import cjk_mask, code_points, converter, is_cjk, is_common
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CN_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u2026"
@@ -124,16 +124,7 @@ def _gbk_repair(line: str) -> str:
     except UnicodeError:
         return line
     han = [ch for ch in fixed if is_cjk(ch)]
-    return fixed if len(han) >= 2 and sum(map(_common, han)) >= 0.9 * len(han) else line
-
-
-def _common(ch: str) -> bool:
-    """In GB2312: real text decoded right is nearly all common characters, chance decodings are not."""
-    try:
-        ch.encode("gb2312")
-    except UnicodeError:
-        return False
-    return True
+    return fixed if len(han) >= 2 and sum(map(is_common, han)) >= 0.9 * len(han) else line
 
 
 def _repair_once(text: str) -> str:

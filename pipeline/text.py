@@ -98,3 +98,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def printable(text: str) -> str:
     """Text safe for one log or terminal line: control characters (newline, ESC …) written as escapes."""
     return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def is_common(ch: str) -> bool:
+    """In GB 2312: real Simplified text, decoded right, is nearly all such characters; chance decodings
+    and injected noise are not."""
+    try:
+        ch.encode("gb2312")
+    except UnicodeError:
+        return False
+    return True

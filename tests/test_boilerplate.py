@@ -23,20 +23,23 @@ def pack(cfg: Config) -> boilerplate.RulePack:
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_golden(case: dict, pack: boilerplate.RulePack) -> None:
-    kept, removed = boilerplate.clean_lines(tuple(case["lines"]), case.get("title"), pack)
+    kept, removed, title = boilerplate.clean_lines(tuple(case["lines"]), case.get("title"), pack,
+                                                   find_title=case.get("find_title", False))
     assert list(kept) == case["kept"]
     assert [r.rule for r in removed] == case["rules"]
+    if "title_out" in case:
+        assert title == (case["title_out"] or None)
 
 
 def test_removals_point_at_their_lines(pack: boilerplate.RulePack) -> None:
     lines = ("运营的核心是用户。", "分享到朋友圈", "运营要看数据。")
-    _, removed = boilerplate.clean_lines(lines, None, pack)
+    _, removed, _ = boilerplate.clean_lines(lines, None, pack)
     assert [(r.line, r.text, r.stage) for r in removed] == [(1, "分享到朋友圈", "boilerplate")]
 
 
 def test_block_without_end_marker_removes_only_start(pack: boilerplate.RulePack) -> None:
     lines = ("我们致力于提供一个高质量内容的交流平台。", "运营是连接产品和用户的桥梁，要长期投入。")
-    kept, removed = boilerplate.clean_lines(lines, None, pack)
+    kept, removed, _ = boilerplate.clean_lines(lines, None, pack)
     assert kept == lines[1:]
     assert len(removed) == 1
 
@@ -92,7 +95,7 @@ def test_title_is_the_headline_without_site_names(title: str, headline: str, pac
 
 def test_headline_repeated_later_in_the_page_is_kept_once(pack: boilerplate.RulePack) -> None:
     lines = ("用户运营是做什么的", "用户运营负责拉新、留存与促活。", "用户运营是做什么的")
-    kept, removed = boilerplate.clean_lines(lines, boilerplate.clean_title("用户运营是做什么的_某某网", pack), pack)
+    kept, removed, _ = boilerplate.clean_lines(lines, boilerplate.clean_title("用户运营是做什么的_某某网", pack), pack)
     assert kept == lines[:2]
     assert [r.rule for r in removed] == ["title.repeated"]
 
