@@ -93,3 +93,9 @@ Stage = Callable[[Document], "Document | Drop"]
 def content_id(data: bytes) -> str:
     """Deterministic id from content: the same bytes give the same id on every machine and night."""
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def page_id(data: bytes, where: str) -> str:
+    """A page's id, from its bytes and where it was found (its URL, else its path): stable on every
+    machine and night, and the same bytes at two places are two pages (the later a `duplicate_of`)."""
+    return content_id(where.encode("utf-8") + b"\0" + data)

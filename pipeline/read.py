@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from .config import ReadConfig
-from .model import Document, content_id
+from .model import Document, page_id
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,8 @@ def _page(where: str, rel: str, data: bytes, cfg: ReadConfig, **fields: Any) -> 
     if len(data) > cfg.max_page_mb * MB:
         return InputEvent(where, "failed", f"page too large: {len(data) / MB:.1f} MB (limit {cfg.max_page_mb:g} MB)",
                           input_path=rel)
-    return Document(source_path=where, input_path=rel, raw=data, doc_id=content_id(data), **fields)
+    found_at = fields.get("source_url") or where
+    return Document(source_path=where, input_path=rel, raw=data, doc_id=page_id(data, found_at), **fields)
 
 
 def _first_str(record: dict, keys: tuple[str, ...]) -> str | None:

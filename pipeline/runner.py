@@ -445,7 +445,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             reason = res.reason + (f": {res.detail}" if res.detail else "")
             db.note_event(state.Event(input_path, p.source_path, kind, reason, p.stage, p.doc_id))
         elif (other := _same_bytes(db, p.doc_id, input_path)) is not None:
-            db.note_event(state.Event(input_path, p.source_path, "dropped", f"same bytes as {other}", "read",
+            db.note_event(state.Event(input_path, p.source_path, "dropped", f"same page as {other}", "read",
                                       res.doc_id))
         else:
             db.reset_input(input_path)
@@ -488,8 +488,9 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
 
 
 def _same_bytes(db: state.State, doc_id: str, input_path: str) -> str | None:
-    """Where a page with these very bytes already is: a page ingested earlier tonight, or one of another
-    input already in the corpus (tonight's page is then dropped, not stored twice)."""
+    """Where this very page (the same bytes at the same URL, or path) already is: a page ingested earlier
+    tonight, or one of another input already in the corpus (tonight's copy is then dropped, not stored
+    twice). The same bytes at another place are another page: dedup marks it `duplicate_of`."""
     owner = db.owner_before(doc_id)
     return db.ingested_tonight(doc_id) or (owner if owner not in (None, input_path) else None)
 

@@ -191,3 +191,18 @@ def test_bounded_map_keeps_order_and_reads_ahead_only_a_few() -> None:
         taken.append(value)
         assert pulled - len(taken) < 12 + runner.BATCH  # never more than the slots and one batch ahead
     assert taken == [i * 10 for i in range(100)]
+
+
+def test_the_same_bytes_at_another_path_are_a_second_document_marked_duplicate_of(raw: Path, tmp_path: Path) -> None:
+    (raw / "mirror").mkdir()
+    shutil.copy(raw / "traditional_dump.txt", raw / "mirror" / "traditional_dump.txt")
+    out = tmp_path / "clean"
+    assert main(["ingest", str(raw), "--out", str(out), "-q", "--workers", "1"]) == 0
+    docs = pd.read_parquet(out / "documents.parquet").set_index("source_path")
+    copy, first = docs.loc["traditional_dump.txt"], docs.loc["mirror/traditional_dump.txt"]  # path order
+    assert first["doc_id"] != copy["doc_id"]
+    assert copy["duplicate_of"] == first["doc_id"] and pd.isna(first["duplicate_of"])
+    claims = pd.read_parquet(out / "claims.parquet")
+    theirs = claims[claims["doc_ids"].map(lambda ids: first["doc_id"] in ids)]
+    assert len(theirs) and (theirs["doc_ids"].map(lambda ids: copy["doc_id"] in ids)).all()
+    assert (theirs["support"] >= 2).all()  # a second place the article appeared counts

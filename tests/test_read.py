@@ -77,11 +77,16 @@ def test_symlink_loop_not_followed(tmp_path: Path) -> None:
     assert got["d/loop"].outcome == "skipped"
 
 
-def test_ids_come_from_content(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("运营", encoding="utf-8")
-    (tmp_path / "b.txt").write_text("运营", encoding="utf-8")
-    got = outcomes(tmp_path)
-    assert got["a.txt"].doc_id == got["b.txt"].doc_id
+def test_ids_come_from_content_and_where_it_was_found(tmp_path: Path) -> None:
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text("运营" if name != "c.txt" else "推广", encoding="utf-8")
+    (tmp_path / "a.txt.url").write_text("https://example.com/p", encoding="utf-8")
+    first = outcomes(tmp_path)
+    assert len({first[n].doc_id for n in ("a.txt", "b.txt", "c.txt")}) == 3  # same bytes, another place
+    assert outcomes(tmp_path)["a.txt"].doc_id == first["a.txt"].doc_id  # stable
+    (tmp_path / "b.txt.url").write_text("https://example.com/p", encoding="utf-8")
+    again = outcomes(tmp_path)
+    assert again["a.txt"].doc_id == again["b.txt"].doc_id  # the same URL and bytes: one page
 
 
 # --- hostile inputs (issue 17: each of these stalled, crashed or misread the night) ----------------
