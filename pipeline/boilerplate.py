@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from .chrome import Model, chrome_lines, load_model
 from .config import BoilerplateConfig, Config, ConfigError
 from .model import Document, Drop, Removal, Stage
 from .text import fold, is_cjk, is_common
@@ -53,6 +54,8 @@ SENTENCES = re.compile(r"[^。！？!?]*[。！？!?]+[”’\"）)]*|[^。！�
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 RARE_RUN = 3
 NOISE_RULE = "noise.rare_chars"
+COUNTER_RULE = "head.counter"
+CHROME_RULE = "chrome.line"  # the classifier's removals; `why` names the features that decided
 # The head of a text dump (find_head).
 HEAD_LINES = 12  # the head is at most this many lines
 HEAD_BODY_LINES = 30  # lines of article a headline candidate is compared with
@@ -344,6 +347,11 @@ def cut_noise(line: str) -> tuple[str, list[tuple[str, str]]]:
     return line, cuts
 
 
+def cut_rules(pack: RulePack) -> frozenset[str]:
+    """The ids of the rules that take part of a line, not the whole line (`explain` marks them CUT)."""
+    return frozenset([*(r.id for r in pack.strips), *(r.id for r in pack.sentences), NOISE_RULE, COUNTER_RULE])
+
+
 def _line_rule(line: str, pack: RulePack) -> str | None:
     """The first line rule that removes the line, then the first dense rule with enough matches."""
     return next((r.id for r in pack.lines.for_line(line) if len(line) <= r.max_chars and r.pattern.search(line)),
@@ -356,12 +364,14 @@ def _hits(pattern: re.Pattern[str], line: str, least: int) -> bool:
 
 
 def clean_lines(
-    lines: tuple[str, ...], title: str | None, pack: RulePack, *, find_title: bool = False
+    lines: tuple[str, ...], title: str | None, pack: RulePack, *, find_title: bool = False,
+    model: Model | None = None,
 ) -> tuple[tuple[str, ...], tuple[Removal, ...], str | None]:
     """Kept lines, the removals in page order, and the title. Pure: the same input gives the same answer.
 
     Strip, sentence and noise cuts run first, so a line rule or block start sees the line without a
-    glued-on separator or file suffix. With `find_title` (a text dump, which has no <title>), the
+    glued-on separator or file suffix. Then the chrome classifier (`model`) judges the short lines no
+    rule took, with the rules' removals as its context. With `find_title` (a text dump, which has no <title>), the
     headline is found in the page's head (`find_head`) and the site chrome above it goes; the title's
     repeats are removed after its first appearance.
     """
@@ -396,12 +406,19 @@ def clean_lines(
         elif line:
             kept.append((i, line))
         i += 1
+    if model is not None:
+        order = [(i, line) for i, line in enumerate(stripped[:stop]) if line]
+        kept_at = {i for i, _ in kept}
+        found = chrome_lines([line for _, line in order], model, [i not in kept_at for i, _ in order])
+        taken = {order[k][0] for k in found}
+        removed.extend(Removal(STAGE, CHROME_RULE, line, i, model.why(line)) for i, line in kept if i in taken)
+        kept = [(i, line) for i, line in kept if i not in taken]
     if find_title and title is None:
         title, chrome, counter = find_head([line for _, line in kept])
         removed.extend(Removal(STAGE, rule, kept[k][1], kept[k][0]) for k, rule in chrome.items())
         if counter is not None:
             k, line, digits = counter
-            removed.append(Removal(STAGE, "head.counter", digits, kept[k][0]))
+            removed.append(Removal(STAGE, COUNTER_RULE, digits, kept[k][0]))
             kept[k] = (kept[k][0], line)
         kept = [entry for k, entry in enumerate(kept) if k not in chrome]
     title_key = fold(title) if title else next((fold(line) for _, line in kept[:1] if _title_like(line)), "")
@@ -490,10 +507,12 @@ def clean_title(title: str | None, pack: RulePack) -> str | None:
 
 def make(cfg: BoilerplateConfig, config: Config) -> Stage:
     pack = load_rules(config.data_file(cfg.rules))
+    model = load_model(config.data_file(cfg.chrome_model))
 
     def boilerplate(doc: Document) -> Document | Drop:
         title = clean_title(doc.title, pack)
-        lines, removed, title = clean_lines(doc.lines, title, pack, find_title=doc.format == "text")
+        text = doc.format == "text"  # a text dump: its structure is gone, its head and lines are judged by shape
+        lines, removed, title = clean_lines(doc.lines, title, pack, find_title=text, model=model if text else None)
         if not lines:
             return Drop("all boilerplate", f"{len(removed)} lines removed, none kept")
         return replace(doc, lines=lines, title=title, removed=doc.removed + removed)

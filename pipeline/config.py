@@ -54,6 +54,7 @@ class ExtractConfig:
 @dataclass(frozen=True)
 class BoilerplateConfig:
     rules: str = "boilerplate.toml"  # relative to the config file, or a packaged data file
+    chrome_model: str = "chrome_model.toml"  # the chrome line classifier's weights (scripts/fit_chrome.py)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class Config:
         return out
 
 
-DATA_FILES = (("boilerplate", "rules"), ("roles", "lexicon"), ("roles", "claim_types"))
+DATA_FILES = (("boilerplate", "rules"), ("boilerplate", "chrome_model"), ("roles", "lexicon"), ("roles", "claim_types"))
 
 # Inclusive bounds of numeric settings (None: unbounded), checked on load: values that would pass
 # the type check but break a run (max_claim_chars = 0 loops until memory runs out, num_perm = 10^8
@@ -183,8 +184,8 @@ BOUNDS: dict[tuple[str, str], tuple[float, float | None]] = {
     ("dedup", "shingle"): (1, 32), ("dedup", "doc_shingle"): (1, 64), ("dedup", "num_perm"): (16, 1024),
     ("dedup", "bands"): (1, 1024), ("dedup", "threshold"): (0.01, 1), ("dedup", "doc_threshold"): (0.01, 1),
 }
-NONEMPTY = frozenset((("read", "url_sidecar_suffix"), ("boilerplate", "rules"), ("roles", "lexicon"),
-                      ("roles", "claim_types")))
+NONEMPTY = frozenset((("read", "url_sidecar_suffix"), ("boilerplate", "rules"), ("boilerplate", "chrome_model"),
+                      ("roles", "lexicon"), ("roles", "claim_types")))
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("extract", "engine"): ("density", "trafilatura"),

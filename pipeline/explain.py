@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from . import read
-from .boilerplate import load_rules
+from .boilerplate import cut_rules, load_rules
 from .config import Config
 from .model import Document, Drop, Removal
 from .runner import build_stages, trace
@@ -20,7 +20,8 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
 
     The page is shown in reading order: what extraction cut (furniture containers, text outside
     the main run, link lists) interleaved with the extracted lines, each of which is kept, dropped
-    by a boilerplate rule, or cut (a strip rule took part of it).
+    by a boilerplate rule or the chrome classifier (with the features that decided), or cut (a strip,
+    sentence or noise rule took part of it).
     """
     out = [f"== {doc.source_path}"]
     results = dict(steps)
@@ -42,7 +43,8 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
             out.extend(f" - DROP  | {r.text}  [{r.rule}]" for r in cuts.pop(i, ()))
             strips = [r for r in marks.get(i, ()) if r.rule in strip_ids]
             dropped = [r for r in marks.get(i, ()) if r.rule not in strip_ids]
-            tags = [f"{r.rule}: {r.text.strip()}" for r in strips] + [r.rule for r in dropped]
+            tags = [f"{r.rule}: {r.text.strip()}" for r in strips] + [f"{r.rule}: {r.why}" if r.why else r.rule
+                                                                       for r in dropped]
             mark = " - DROP  " if dropped else " ~ CUT   " if strips else "   keep  "
             out.append(f"{mark}| {line}" + (f"  [{'; '.join(tags)}]" if tags else ""))
         out.extend(f" - DROP  | {r.text}  [{r.rule}]" for i in sorted(cuts) for r in cuts[i])
@@ -84,7 +86,7 @@ def main(path: Path, cfg: Config, colour: str = "auto") -> int:
         print(f"error: not a file: {path}", file=sys.stderr)
         return 2
     stages = build_stages(cfg)
-    strip_ids = frozenset(r.id for r in load_rules(cfg.data_file(cfg.boilerplate.rules)).strips)
+    strip_ids = cut_rules(load_rules(cfg.data_file(cfg.boilerplate.rules)))
     status = 0
     for item in read.read_path(path, read.corpus_name(path.name), cfg.read):
         if isinstance(item, read.InputEvent):

@@ -24,6 +24,7 @@ class Removal(NamedTuple):
     rule: str
     text: str
     line: int = -1  # index into the extracted lines, -1 when not line-based
+    why: str = ""  # for a learned decision (the chrome classifier), the features that decided
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,7 +243,7 @@ class State:
                      claim_keys: Sequence[str]) -> None:
         """A page processed tonight with its claims' canonical keys, and its lines (and their template
         keys) kept until the template pass has seen every page."""
-        removed = json.dumps([[r.stage, r.rule, r.text, r.line] for r in doc.removed], ensure_ascii=False)
+        removed = json.dumps([list(r) for r in doc.removed], ensure_ascii=False)
         self.db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             (doc.doc_id, input_path, doc.source_path, doc.format, doc.title, doc.text, doc.source_url, doc.published,
@@ -278,7 +278,7 @@ class State:
 
     def replace_document(self, doc: Document, sig: bytes, claim_keys: Sequence[str]) -> None:
         """A page the template pass changed: its new text, removals and claims."""
-        removed = json.dumps([[r.stage, r.rule, r.text, r.line] for r in doc.removed], ensure_ascii=False)
+        removed = json.dumps([list(r) for r in doc.removed], ensure_ascii=False)
         self.db.execute("UPDATE documents SET text = ?, removed = ?, sig = ? WHERE doc_id = ?",
                         (doc.text, removed, sig, doc.doc_id))
         self.db.execute("DELETE FROM claims WHERE doc_id = ?", (doc.doc_id,))

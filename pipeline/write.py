@@ -53,7 +53,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     "removed": pa.schema([
         ("doc_id", pa.string()), ("stage", pa.string()), ("rule", pa.string()), ("text", pa.string()),
-        ("line", pa.int64()),
+        ("line", pa.int64()), ("why", pa.string()),
     ]),
     "roles": pa.schema([
         ("role_id", pa.string()), ("name", pa.string()), ("aliases", LIST), ("claims", pa.int64()),
@@ -84,8 +84,8 @@ def tables(merged: Merged, roles: list[dict[str, Any]], pages: Callable[[], Iter
 
     def removed() -> Iterator[tuple[Any, ...]]:
         for doc_id, rows in removals():
-            for stage, rule, text, line in rows:
-                yield doc_id, stage, rule, text, line
+            for stage, rule, text, line, *why in rows:  # rows written before `why` existed have four fields
+                yield doc_id, stage, rule, text, line, (why[0] if why and why[0] else None)
 
     def claims() -> Iterator[tuple[Any, ...]]:
         for c in merged.clusters():

@@ -133,3 +133,27 @@ def test_hints_never_change_which_rules_match_a_line(line: str) -> None:
     assert boilerplate.apply_strips(line, pack.strips) == boilerplate.apply_strips(line, unhinted)
     assert ([b.id for b in pack.blocks.for_line(line) if b.start.search(line)]
             == [b.id for b in pack.blocks if b.start.search(line)])
+
+
+COMMON_TEXT = st.text(alphabet=st.sampled_from("运营的是用户内容产品推广，。！？ abc123"), max_size=60)
+
+
+@given(COMMON_TEXT)
+def test_common_text_is_never_noise(line: str) -> None:
+    assert boilerplate.cut_noise(line) == (line, [])
+
+
+@given(COMMON_TEXT, st.text(alphabet=st.sampled_from("戯眲漞弚玊翤"), min_size=3, max_size=6))
+def test_a_rare_run_is_cut_and_nothing_else(line: str, noise: str) -> None:
+    half = len(line) // 2
+    out, cuts = boilerplate.cut_noise(line[:half] + noise + line[half:])
+    assert out == line and cuts == [(boilerplate.NOISE_RULE, noise)]
+
+
+@given(st.lists(st.sampled_from(["小编来了。", "用户运营很重要。", "感谢您的阅读！", "运营要看数据", "以下是总结："]),
+                max_size=6).map("".join))
+def test_sentence_cuts_leave_the_other_sentences_in_order(line: str) -> None:
+    kept, cuts = boilerplate.apply_sentences(line, PACK.sentences)
+    assert "".join(boilerplate.SENTENCES.findall(line)) == line
+    assert all(sentence in line for _, sentence in cuts)
+    assert len(kept) + sum(len(s) for _, s in cuts) == len(line.strip()) or not cuts

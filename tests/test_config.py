@@ -66,5 +66,6 @@ def test_data_files_are_every_rule_and_lexicon_file(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("", encoding="utf-8")
     files = config.load(tmp_path / "config.toml").data_files()
     assert files == {"boilerplate.rules": config.DATA_DIR / "boilerplate.toml",
+                     "boilerplate.chrome_model": config.DATA_DIR / "chrome_model.toml",
                      "roles.lexicon": tmp_path / "roles.toml",
                      "roles.claim_types": config.DATA_DIR / "claim_types.toml"}

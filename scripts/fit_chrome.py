@@ -1,0 +1,164 @@
+"""Fit the chrome line classifier (`pipeline/data/chrome_model.toml`) on the shared samples.
+
+Lines are labelled from the gold files, never copied: a line of a page's normalised text is chrome
+when a `must_drop` string makes up most of it, article when it holds a `must_keep` string or a
+labelled sentence (headings and list items are article text too). Only lines the model judges
+(at most `max_chars`) are used. The fit is a plain
+L2-regularised logistic regression; before it, every site's pages are held out in turn (five
+folds by site) and the held-out figures are written into the model file, so its header says how
+the model does on sites it did not see.
+
+    .venv/bin/python scripts/fit_chrome.py ../shared            # writes pipeline/data/chrome_model.toml
+    .venv/bin/python scripts/fit_chrome.py ../shared --check    # prints the held-out figures only
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import chrome, runner
+from pipeline.config import Config
+from pipeline.model import Document
+from pipeline.read import read_inputs
+from pipeline.text import canonical
+
+OUT = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "chrome_model.toml"
+SETS = (("samples/pages-dev", "eval/pages_dev_gold.json"), ("samples/seeds", "eval/seeds_gold.json"))
+FOLDS = 5
+L2 = 1e-3
+STEPS = 50
+MOST = 0.5  # a must_drop string that is at least this share of a line makes it chrome
+
+
+def normalised(raw: Path, cfg: Config) -> dict[str, tuple[str, ...]]:
+    """Each page's lines as the boilerplate stage sees them (decode, extract, normalise)."""
+    stages = [stage for name, stage in runner.build_stages(cfg) if name in ("decode", "extract", "normalise")]
+    out = {}
+    for doc in read_inputs(raw, cfg.read):
+        if not isinstance(doc, Document):
+            continue
+        for stage in stages:
+            doc = stage(doc)  # type: ignore[assignment]
+            if not isinstance(doc, Document):
+                break
+        else:
+            out[Path(doc.source_path).name] = doc.lines
+    return out
+
+
+def label(line: str, drops: list[str], keeps: list[str], article_text: str) -> int | None:
+    """1 for chrome, 0 for article (a kept string, or a piece of the page's labelled sentences:
+    headings and list items too), None when the gold does not say or says both."""
+    key = canonical(line)
+    if len(key) < 2:
+        return None
+    chrome_ = any(d and d in key and len(d) >= MOST * len(key) for d in drops)
+    article = any(k and k in key for k in keeps) or (len(key) >= 2 and key in article_text)
+    if chrome_ == article:
+        return None  # neither, or both: no label
+    return int(chrome_)
+
+
+def dataset(shared: Path, model: chrome.Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cfg = Config()
+    sites = {}
+    with open(shared / "samples" / "pages-dev.manifest.tsv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            sites[row["file"]] = row["site"].removeprefix("www.")
+    xs, ys, groups = [], [], []
+    for folder, gold_file in SETS:
+        gold = json.loads((shared / gold_file).read_text(encoding="utf-8"))["docs"]
+        for name, lines in normalised(shared / folder, cfg).items():
+            g = gold.get(name)
+            if g is None:
+                continue
+            drops = [canonical(s) for s in g["must_drop"] if g.get("families", {}).get(s) != "annotation"]
+            sentences = [canonical(s["text"]) for s in g.get("sentences", [])
+                         if s.get("kind") not in ("boilerplate", "meta")]
+            keeps = [canonical(s) for s in g["must_keep"]] + sentences
+            article_text = "\n".join(sentences)
+            for line in lines:
+                if len(line) > model.max_chars:
+                    continue
+                y = label(line, drops, keeps, article_text)
+                if y is not None:
+                    xs.append(chrome.features(line))
+                    ys.append(y)
+                    groups.append(sites.get(name, name))
+    return np.array(xs), np.array(ys, dtype=float), np.array(groups)
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Logistic regression by Newton's method (a few steps for a dozen features), L2 on all but the
+    bias; the two classes weigh the same (chrome lines are fewer)."""
+    w = np.zeros(x.shape[1])
+    balance = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
+    ridge = L2 * np.diag(np.r_[0.0, np.ones(x.shape[1] - 1)])
+    for _ in range(STEPS):
+        p = 1 / (1 + np.exp(-x @ w))
+        grad = x.T @ ((p - y) * balance) / len(y) + ridge @ w
+        hess = (x * (p * (1 - p) * balance)[:, None]).T @ x / len(y) + ridge + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def held_out(x: np.ndarray, y: np.ndarray, groups: np.ndarray, sure: float) -> dict[str, float]:
+    """Precision and recall of `p >= sure` on chrome lines, each site scored by a fit without it."""
+    names = np.unique(groups)
+    fold = {name: i % FOLDS for i, name in enumerate(sorted(names, key=lambda n: hash(n) % 9973))}
+    which = np.array([fold[g] for g in groups])
+    p = np.zeros(len(y))
+    for k in range(FOLDS):
+        w = fit(x[which != k], y[which != k])
+        p[which == k] = 1 / (1 + np.exp(-x[which == k] @ w))
+    hit = p >= sure
+    tp = float((hit & (y == 1)).sum())
+    return {"lines": len(y), "chrome": int(y.sum()), "sites": len(names),
+            "precision": tp / max(hit.sum(), 1), "recall": tp / max(y.sum(), 1),
+            "article_lines_flagged": int((hit & (y == 0)).sum())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("shared", type=Path, help="the shared folder (samples/ and eval/)")
+    ap.add_argument("--check", action="store_true", help="print the held-out figures, write nothing")
+    args = ap.parse_args(argv)
+    model = chrome.Model(weights=(0.0,) * len(chrome.FEATURES))
+    x, y, groups = dataset(args.shared, model)
+    scores = held_out(x, y, groups, model.sure)
+    print(json.dumps(scores))
+    if args.check:
+        return 0
+    w = fit(x, y)
+    lines = [
+        "# The chrome line classifier's weights (pipeline/chrome.py), made by scripts/fit_chrome.py from the",
+        "# shared samples' gold labels (no page text is kept here). Held out by site, five folds:",
+        f"# {scores['lines']} labelled lines ({scores['chrome']} chrome) from {scores['sites']} sites; at p >= "
+        f"{model.sure}: precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, "
+        f"{scores['article_lines_flagged']} article lines flagged.",
+        "",
+        "[weights]",
+        *(f"{name} = {weight:.3f}" for name, weight in zip(chrome.FEATURES, w, strict=True)),
+        "",
+        "[context]",
+        f"sure = {model.sure}",
+        f"lean = {model.lean}",
+        f"max_chars = {model.max_chars}",
+        f"short_chars = {model.short_chars}",
+    ]
+    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {OUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
