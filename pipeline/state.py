@@ -23,7 +23,7 @@ from typing import Any
 from .model import Document, Removal
 
 FILE = "state.sqlite"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: page ids from bytes and place, line keys with digits folded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,9 +101,6 @@ class State:
         self.db.execute("PRAGMA cache_size = -16384")
         self.db.execute(SCHEMA.split(";", 1)[0])  # meta first: an older state is refused before it is touched
         version = self.meta().get("schema_version")
-        if version == "2":
-            self._templates_from_v2()
-            version = SCHEMA_VERSION
         if version not in (None, SCHEMA_VERSION):
             self.db.close()
             raise StateError(f"{path}: state schema {version}, this pipeline reads {SCHEMA_VERSION}; run with --full")
@@ -456,23 +453,6 @@ class State:
         self.db.execute("UPDATE templates SET template = NULL WHERE template IS NOT NULL")
         self.db.executemany("UPDATE templates SET template = 'template.corpus' WHERE key = ?", [(k,) for k in corpus])
         self.db.executemany("UPDATE templates SET template = 'template.site' WHERE site = ? AND key = ?", site)
-
-    def _templates_from_v2(self) -> None:
-        """A schema 2 state kept all of a site's page keys in one row: spread them out (schema 3)."""
-        old = self.db.execute("SELECT site, kind, key, pages, text, template FROM templates").fetchall()
-        self.db.execute("BEGIN")
-        self.db.execute("DROP TABLE templates")
-        for statement in SCHEMA.split(";"):  # the new tables, in this transaction
-            self.db.execute(statement)
-        self.db.executemany("INSERT OR IGNORE INTO template_pages VALUES (?, ?)",
-                            [(site, page) for site, kind, key, *_ in old if kind == "page" for page in key.split(",")
-                             if page])
-        self.db.execute("INSERT INTO template_sites SELECT site, count(*) FROM template_pages GROUP BY site")
-        self.db.executemany("INSERT OR REPLACE INTO templates VALUES (?, ?, ?, ?, ?)",
-                            [(site, key, pages, text, template) for site, kind, key, pages, text, template in old
-                             if kind == "line"])
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        self.db.execute("COMMIT")
 
 
 PLACE_BITS = 32  # a claim's place in the merge: its page's index in path order, shifted, plus its position

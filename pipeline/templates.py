@@ -16,6 +16,7 @@ with the templates known when it is ingested. `--full` starts over.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -31,9 +32,18 @@ STAGE = "templates"
 NO_SITE = ""
 
 
+DIGITS = re.compile(r"\d+")
+
+
 def line_key(line: str) -> str:
-    """Stable short key of a line's folded form (width, case and punctuation; normalise set the script)."""
-    return hashlib.blake2b(fold(line).encode("utf-8"), digest_size=8).hexdigest()
+    """Stable short key of a line's folded form (width, case and punctuation; normalise set the script),
+    with every run of digits one digit, as CCNet does: "阅读 4644", "2021-05-18 10:50" and "1,182次浏览"
+    are each one key on every page, so a counter or a date line is learned like any other chrome."""
+    return _hash(DIGITS.sub("0", fold(line)))
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def keys_of(doc: Document, cfg: TemplatesConfig) -> tuple[str | None, ...]:
@@ -43,7 +53,7 @@ def keys_of(doc: Document, cfg: TemplatesConfig) -> tuple[str | None, ...]:
 
 def page_key(doc: Document) -> str:
     """Pages with the same title are one page here: mirrors must not look like a template."""
-    return line_key(doc.title) if doc.title else doc.doc_id
+    return _hash(fold(doc.title)) if doc.title else doc.doc_id  # digits kept: "职责1" and "职责2" are two pages
 
 
 class Learner:

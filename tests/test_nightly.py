@@ -237,34 +237,11 @@ def test_state_of_an_older_schema_is_refused_untouched(tmp_path: Path, capsys: p
     out = tmp_path / "clean"
     assert ingest(RAW, out) == 0
     with sqlite3.connect(out / "state.sqlite") as db:
-        db.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+        db.execute("UPDATE meta SET value = '3' WHERE name = 'schema_version'")
     before = (out / "state.sqlite").read_bytes()
     assert ingest(RAW, out) == 2
-    assert "state schema 1" in capsys.readouterr().err
+    assert "state schema 3, this pipeline reads 4; run with --full" in capsys.readouterr().err
     assert (out / "state.sqlite").read_bytes() == before
-
-
-def test_schema_2_state_is_migrated_with_its_templates(tmp_path: Path) -> None:
-    """Schema 2 kept a site's page keys in one comma-joined row of `templates`; schema 3 spreads them out."""
-    out = tmp_path / "clean"
-    assert ingest(RAW, out) == 0
-    lines_sql = "SELECT site, key, pages, text, template FROM templates ORDER BY site, key"
-    with sqlite3.connect(out / "state.sqlite") as db:
-        lines = db.execute(lines_sql).fetchall()
-        pages = db.execute("SELECT site, page FROM template_pages ORDER BY site, page").fetchall()
-        joined = db.execute("SELECT site, group_concat(page, ','), count(*) FROM template_pages "
-                            "GROUP BY site").fetchall()
-        db.executescript("DROP TABLE templates; DROP TABLE template_pages; DROP TABLE template_sites; "
-                         "CREATE TABLE templates (site TEXT, kind TEXT, key TEXT, pages INTEGER, text TEXT, "
-                         "template TEXT); UPDATE meta SET value = '2' WHERE name = 'schema_version';")
-        db.executemany("INSERT INTO templates VALUES (?, 'page', ?, ?, NULL, NULL)", joined)
-        db.executemany("INSERT INTO templates VALUES (?, 'line', ?, ?, ?, ?)", lines)
-    assert lines and pages  # something to carry over
-    assert ingest(RAW, out) == 0
-    with sqlite3.connect(out / "state.sqlite") as db:
-        assert db.execute(lines_sql).fetchall() == lines
-        assert db.execute("SELECT site, page FROM template_pages ORDER BY site, page").fetchall() == pages
-        assert db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("3",)
 
 
 def test_a_bad_record_fails_again_on_an_unchanged_night(tmp_path: Path) -> None:
