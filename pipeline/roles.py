@@ -166,8 +166,9 @@ def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexico
 
 
 def on_topic(doc: Document, tagged: tuple[Claim, ...], lexicon: Lexicon, cfg: RolesConfig) -> bool:
-    """Whether the page is about roles, from its title, its headings and its role-naming claims."""
-    if lexicon.find(doc.title or ""):
+    """Whether the page is about roles, from its title (a page without one: its opening line, which
+    states the topic), its headings and its role-naming claims."""
+    if lexicon.find(doc.title or next(iter(doc.lines), "")):
         return True
     headings = {h for claim in doc.claims for h in claim.section}
     named = [h for h in headings if lexicon.find(h)]
