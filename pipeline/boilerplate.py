@@ -29,10 +29,11 @@ import re
 import re._constants as sre_constants  # the regex parser: which words a rule needs (see required_words)
 import re._parser as sre_parser
 import tomllib
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from .chrome import Model, chrome_lines, load_model
 from .config import BoilerplateConfig, Config, ConfigError
@@ -45,6 +46,8 @@ STAGE = "boilerplate"
 DEFAULT_MAX_CHARS = 120
 NO_RULE = -1
 SEEN_ELEMENTS = 50_000  # distinct (tag, id, class, style) remembered: a few MB at most
+SEEN_LINES = 50_000  # distinct short lines whose verdict is remembered: a site's chrome repeats on every page
+SEEN_LINE_CHARS = 200  # longer lines are prose, seldom seen twice
 TAG_NAMES = re.compile(r"[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*")
 TITLE_MAX_CHARS = 60
 TITLE_SEPARATORS = re.compile(r"_+|\s+[-–—|｜]+\s+|--+|\s*[|｜]\s*")
@@ -121,27 +124,63 @@ R = TypeVar("R", LineRule, BlockRule)
 
 @dataclass(frozen=True, slots=True)
 class Hinted(Generic[R]):
-    """Rules in order, with what spares a line most of them: the words one of which every match of a
-    hinted rule contains (`required_words`), as one regex. A line without any of them can only match
-    the rules no word could be worked out for."""
+    """Rules in order, with what spares a line most of them: the words one of which every match of a hinted
+    rule contains (`required_words`), as one regex. A line without any of them can only match the
+    rules no word could be worked out for; a line with some is tried on the rules whose own words it
+    holds (`checks`: a literal search, cheaper than the rule). Rules with a length limit are banded
+    by it: a line is only checked against the rules that admit its length, with their words alone (a
+    long paragraph holds some rule's word nearly always; it seldom is short enough for that rule)."""
 
     rules: tuple[R, ...]
     hint: re.Pattern[str] | None
     unhinted: tuple[R, ...]
+    checks: tuple[re.Pattern[str] | None, ...] = ()  # each rule's words (None: the rule is always tried)
+    cutoffs: tuple[int, ...] = ()  # the length limits, ascending: band k admits lines up to cutoffs[k]
+    bands: tuple[Hinted[R], ...] = ()  # the rules admitting each band's lines
 
     @classmethod
-    def of(cls, rules: list[R], pattern: Callable[[R], re.Pattern[str]]) -> Hinted[R]:
+    def of(cls, rules: list[R], pattern: Callable[[R], re.Pattern[str]],
+           limit: Callable[[R], int] | None = None) -> Hinted[R]:
         words = [required_words(pattern(rule)) for rule in rules]
-        hinted = sorted({w for ws in words if ws for w in ws}, key=len, reverse=True)
-        return cls(tuple(rules), re.compile("|".join(map(re.escape, hinted))) if hinted else None,
-                   tuple(rule for rule, ws in zip(rules, words, strict=True) if not ws))
+        hinted = {w for ws in words if ws for w in ws}
+        unhinted = tuple(rule for rule, ws in zip(rules, words, strict=True) if not ws)
+        checks = tuple(_alternation(ws) if ws else None for ws in words)
+        flat = cls(tuple(rules), _alternation(hinted), unhinted, checks)
+        if limit is None:
+            return flat
+        cutoffs = tuple(sorted({limit(rule) for rule in rules}))
+        return replace(flat, cutoffs=cutoffs, bands=tuple(cls.of([r for r in rules if limit(r) >= c], pattern)
+                                                         for c in cutoffs))
 
     def __iter__(self) -> Iterator[R]:
         return iter(self.rules)
 
     def for_line(self, line: str) -> tuple[R, ...]:
         """The rules that can match the line, in order."""
-        return self.rules if self.hint is None or self.hint.search(line) else self.unhinted
+        here = self
+        if self.bands:
+            k = bisect_left(self.cutoffs, len(line))
+            if k == len(self.bands):
+                return ()  # longer than any rule admits
+            here = self.bands[k]
+        if here.hint is None:
+            return here.rules
+        if not here.hint.search(line):
+            return here.unhinted
+        return tuple(rule for rule, check in zip(here.rules, here.checks, strict=True)
+                     if check is None or check.search(line))
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for literal words, longest first."""
+    ordered = sorted(words, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+class Verdict(NamedTuple):
+    line: str  # the line after the cuts
+    cuts: tuple[tuple[str, str], ...]  # (rule id, text cut)
+    rule: str | None  # the line rule that removes the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +195,7 @@ class RulePack:
     container_tags: frozenset[str] = frozenset()  # every container rule's tags: the rest need an attribute
     _seen: dict[tuple[str, str | None, str | None, str | None], int] = field(
         default_factory=dict, compare=False, repr=False)
+    _verdicts: dict[str, Verdict] = field(default_factory=dict, compare=False, repr=False)
 
     def container_rule(self, tag: str, ident: str | None, cls: str | None, style: str | None) -> ContainerRule | None:
         """The first container rule an element matches by tag name, an id/class token or inline style.
@@ -174,6 +214,22 @@ class RulePack:
                           or (style and rule.style is not None and rule.style.search(style))), NO_RULE)
             self._seen[key] = index
         return self.containers[index] if index != NO_RULE else None
+
+    def verdict(self, line: str) -> Verdict:
+        """What the line-level rules make of a line: the line after the strip, sentence and noise
+        cuts, the cuts, and the line rule that removes what is left (None: none does). Memoised for
+        short lines: the same chrome comes back on every page of a site."""
+        found = self._verdicts.get(line)
+        if found is None:
+            cut, cuts = apply_strips(line, self.strips)
+            cut, said = apply_sentences(cut, self.sentences)
+            cut, noise = cut_noise(cut)
+            found = Verdict(cut, tuple(cuts + said + noise), _line_rule(cut, self) if cut else None)
+            if len(line) <= SEEN_LINE_CHARS:
+                if len(self._verdicts) >= SEEN_LINES:
+                    self._verdicts.clear()
+                self._verdicts[line] = found
+        return found
 
 
 def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
@@ -207,7 +263,7 @@ def load_rules(path: Path) -> RulePack:
             rid = rule_id(entry)
             out.append(LineRule(rid, _compile(rid, entry["pattern"], path),
                                 int(entry.get("max_chars", max_chars)), int(entry.get("min_hits", 1))))
-        return Hinted.of(out, lambda rule: rule.pattern)
+        return Hinted.of(out, lambda rule: rule.pattern, None if kind == "sentence" else lambda rule: rule.max_chars)
 
     blocks = []
     for entry in data.get("block", []):
@@ -235,7 +291,8 @@ def load_rules(path: Path) -> RulePack:
     for entry in data.get("listing", []):
         rid = rule_id(entry)
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
-    return RulePack(line_rules("line"), line_rules("strip", NO_LIMIT), Hinted.of(blocks, lambda rule: rule.start),
+    return RulePack(line_rules("line"), line_rules("strip", NO_LIMIT),
+                    Hinted.of(blocks, lambda rule: rule.start, lambda rule: rule.start_max_chars),
                     line_rules("sentence", 200), line_rules("dense"),
                     tuple(containers), tuple(listings), frozenset().union(*(c.tags for c in containers)))
 
@@ -297,7 +354,8 @@ def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:
 
 
 def apply_strips(line: str, strips: Hinted[LineRule]) -> tuple[str, list[tuple[str, str]]]:
-    """The line with every strip rule's match cut out, and (rule id, cut text) for each cut.
+    """The line with every strip rule's match cut out, and (rule id, cut text) for each cut (the
+    rules are banded by the length of the line as it came: a cut only shortens it).
 
     The rules the line's hint rules out stay out after a cut: a cut leaves the text on either side
     of one space, so it cannot make a word no rule's words contain (those have no spaces)."""
@@ -332,8 +390,12 @@ def apply_sentences(line: str, rules: Hinted[LineRule]) -> tuple[str, list[tuple
 def cut_noise(line: str) -> tuple[str, list[tuple[str, str]]]:
     """The line without runs of `RARE_RUN` or more Han characters outside GB 2312: after the
     normaliser's conversion to Simplified, such a run is noise stuffed into a word."""
+    if is_common(line):
+        return line, []  # the usual line: nothing outside GB 2312 at all
     cuts = []
     for match in HAN_RUN.finditer(line):
+        if is_common(match.group(0)):
+            continue  # the usual run: all of it common
         run = ""
         for ch in match.group(0) + "a":
             if ch != "a" and not is_common(ch):
@@ -376,13 +438,10 @@ def clean_lines(
     repeats are removed after its first appearance.
     """
     removed: list[Removal] = []
-    stripped: list[str] = []
-    for i, line in enumerate(lines):
-        line, cuts = apply_strips(line, pack.strips)
-        line, said = apply_sentences(line, pack.sentences)
-        line, noise = cut_noise(line)
-        removed.extend(Removal(STAGE, rule, text, i) for rule, text in cuts + said + noise)
-        stripped.append(line)
+    verdicts = [pack.verdict(line) for line in lines]
+    stripped = [v.line for v in verdicts]
+    for i, v in enumerate(verdicts):
+        removed.extend(Removal(STAGE, rule, text, i) for rule, text in v.cuts)
     stop = len(stripped)
     for listing in pack.listings:
         heads = [i for i, line in enumerate(stripped) if listing.entry.search(line)]
@@ -400,7 +459,7 @@ def clean_lines(
             removed.extend(Removal(STAGE, block.id, stripped[k], k) for k in range(i, end))
             i = end
             continue
-        rule = _line_rule(line, pack)
+        rule = verdicts[i].rule
         if rule is not None:
             removed.append(Removal(STAGE, rule, line, i))
         elif line:

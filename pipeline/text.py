@@ -100,11 +100,11 @@ def printable(text: str) -> str:
     return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def is_common(ch: str) -> bool:
-    """In GB 2312: real Simplified text, decoded right, is nearly all such characters; chance decodings
-    and injected noise are not."""
+def is_common(text: str) -> bool:
+    """All in GB 2312 (a character or a run of them): real Simplified text, decoded right, is nearly
+    all such characters; chance decodings and injected noise are not."""
     try:
-        ch.encode("gb2312")
+        text.encode("gb2312")
     except UnicodeError:
         return False
     return True

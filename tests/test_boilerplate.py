@@ -157,3 +157,11 @@ def test_sentence_cuts_leave_the_other_sentences_in_order(line: str) -> None:
     assert "".join(boilerplate.SENTENCES.findall(line)) == line
     assert all(sentence in line for _, sentence in cuts)
     assert len(kept) + sum(len(s) for _, s in cuts) == len(line.strip()) or not cuts
+
+
+@given(LINES)
+def test_a_remembered_verdict_is_the_one_worked_out_afresh(line: str) -> None:
+    fresh = boilerplate.load_rules(Config().data_file(Config().boilerplate.rules))
+    first = PACK.verdict(line)
+    assert PACK.verdict(line) == first == fresh.verdict(line)
+    assert first.rule == (boilerplate._line_rule(first.line, fresh) if first.line else None)
