@@ -2,8 +2,7 @@
 
 The rules are data (`data/boilerplate.toml`), each with an id `family.name`:
 - `line`: a line matching `pattern` (and not longer than `max_chars`) is removed whole;
-- `strip`: only the matched span (or its group `cut`) is cut out of the line (a file-type suffix
-  glued to a title), on lines of at most `max_chars` when given;
+- `strip`: only the matched span is cut out of the line (a file-type suffix glued to a title);
 - `sentence`: a sentence (up to its 。！？) matching `pattern` is cut out of its paragraph: farm
   intros and outros sit inside the paragraphs they pad;
 - `dense`: a line with at least `min_hits` matches of `pattern` is removed whole (an advert is a
@@ -263,7 +262,9 @@ def load_rules(path: Path) -> RulePack:
             rid = rule_id(entry)
             out.append(LineRule(rid, _compile(rid, entry["pattern"], path),
                                 int(entry.get("max_chars", max_chars)), int(entry.get("min_hits", 1))))
-        return Hinted.of(out, lambda rule: rule.pattern, None if kind == "sentence" else lambda rule: rule.max_chars)
+        # strips cut any line, a sentence rule's limit is the sentence's: only whole-line rules are banded
+        banded = kind in ("line", "dense")
+        return Hinted.of(out, lambda rule: rule.pattern, (lambda rule: rule.max_chars) if banded else None)
 
     blocks = []
     for entry in data.get("block", []):
@@ -354,17 +355,16 @@ def _block_span(rule: BlockRule, lines: list[str], i: int) -> int:
 
 
 def apply_strips(line: str, strips: Hinted[LineRule]) -> tuple[str, list[tuple[str, str]]]:
-    """The line with every strip rule's match cut out, and (rule id, cut text) for each cut (the
-    rules are banded by the length of the line as it came: a cut only shortens it).
+    """The line with every strip rule's match cut out, and (rule id, cut text) for each cut.
 
     The rules the line's hint rules out stay out after a cut: a cut leaves the text on either side
     of one space, so it cannot make a word no rule's words contain (those have no spaces)."""
     cuts = []
     for strip in strips.for_line(line):
-        match = strip.pattern.search(line) if len(line) <= strip.max_chars else None
+        match = strip.pattern.search(line)
         if match is None:
             continue
-        start, end = match.span("cut") if "cut" in strip.pattern.groupindex else match.span()
+        start, end = match.span()
         if line[start:end].strip():
             cuts.append((strip.id, line[start:end]))
             line = SPACE_BEFORE_STOP.sub("", line[:start] + " " + line[end:]).strip()
