@@ -29,6 +29,7 @@ import re._constants as sre_constants  # the regex parser: which words a rule ne
 import re._parser as sre_parser
 import tomllib
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,6 +58,9 @@ HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 RARE_RUN = 3
 NOISE_RULE = "noise.rare_chars"
 COUNTER_RULE = "head.counter"
+SUMMARY_RULE = "farm.summary"
+SUMMARY_LABEL = re.compile(r"^[【\[]?(摘要|内容摘要|内容提要|提要|核心提示|导语|导读)[】\]]?\s*[：:]\s*")
+SUMMARY_MIN_CHARS = 8  # shorter sentences are too common to prove a repeat
 CHROME_RULE = "chrome.line"  # the classifier's removals; `why` names the features that decided
 # The head of a text dump (find_head).
 HEAD_LINES = 12  # the head is at most this many lines
@@ -480,6 +484,7 @@ def clean_lines(
             removed.append(Removal(STAGE, COUNTER_RULE, digits, kept[k][0]))
             kept[k] = (kept[k][0], line)
         kept = [entry for k, entry in enumerate(kept) if k not in chrome]
+    kept = _drop_repeated_summaries(kept, removed)
     title_key = fold(title) if title else next((fold(line) for _, line in kept[:1] if _title_like(line)), "")
     out: list[str] = []
     title_seen = False
@@ -493,17 +498,34 @@ def clean_lines(
     return tuple(out), tuple(sorted(removed, key=lambda r: r.line)), title
 
 
+def _drop_repeated_summaries(kept: list[tuple[int, str]], removed: list[Removal]) -> list[tuple[int, str]]:
+    """Without the summary lines ("摘要：…", "核心提示：…") whose sentences come again below them: a
+    summary that repeats the body is the body twice (`farm.summary`). One that says something of
+    its own stays."""
+    out = []
+    for k, (i, line) in enumerate(kept):
+        label = SUMMARY_LABEL.match(line)
+        if label:
+            body = fold("".join(text for _, text in kept[k + 1:]))
+            said = [fold(s) for s in SENTENCES.findall(line[label.end():]) if len(fold(s)) >= SUMMARY_MIN_CHARS]
+            if said and sum(s in body for s in said) * 2 >= len(said):
+                removed.append(Removal(STAGE, SUMMARY_RULE, line, i))
+                continue
+        out.append((i, line))
+    return out
+
+
 def find_head(lines: list[str]) -> tuple[str | None, dict[int, str], tuple[int, str, str] | None]:
     """A text dump's headline and the chrome above it, by the shape of the page's head. The head is the
     lines before the first prose line (at most `HEAD_LINES`). Its headline is the headline-shaped
-    line that shares the most of its character pairs with the article below it (a site name, a
-    channel or a slogan shares little); before the headline, short lines that share less than
-    `HEAD_OVERLAP`, and `HEAD_MARGIN` less than the headline, are the site's header (`head.header`);
-    a lone Latin word anywhere in the head is a logo or a user name (`head.handle`). A page that
-    opens with "【headline】prose" or "《headline》prose" is titled by the bracket; a head line "site -
-    channel - headline" is a trail (`head.trail`) whose last part is the headline. A view count
-    glued to the headline ("…解析283", never a year) is cut (`head.counter`): the third value is
-    (index, line without it, the digits)."""
+    line that comes twice there (the page title above its <h1>), else the one that shares the most
+    of its character pairs with the article below it (a site name, a channel or a slogan shares
+    little); before the headline, short lines that share less than `HEAD_OVERLAP`, and `HEAD_MARGIN`
+    less than the headline, are the site's header (`head.header`); a lone Latin word anywhere in the
+    head is a logo or a user name (`head.handle`). A page that opens with "【headline】prose" or
+    "《headline》prose" is titled by the bracket; a head line "site - channel - headline" is a trail
+    (`head.trail`) whose last part is the headline. A view count glued to the headline ("…解析283",
+    never a year) is cut (`head.counter`): the third value is (index, line without it, the digits)."""
     end = next((i for i, line in enumerate(lines[:HEAD_LINES]) if _prose(line) or SECTION.match(line)),
                min(len(lines), HEAD_LINES))
     chrome: dict[int, str] = {}
@@ -519,7 +541,8 @@ def find_head(lines: list[str]) -> tuple[str | None, dict[int, str], tuple[int, 
         lead = BRACKET_LEAD.match(lines[end]) if end < len(lines) else None
         return (lead.group(1).strip() if lead else trail), chrome, None
     overlap = {i: _share(lines[i], body) for i in candidates}
-    best = max(candidates, key=lambda i: (overlap[i], -i))
+    seen = Counter(fold(line) for line in lines[:end])
+    best = max(candidates, key=lambda i: (seen[fold(lines[i])] > 1, overlap[i], -i))
     for i in range(best):
         if i not in chrome and len(lines[i]) <= HEADER_MAX_CHARS and not QUESTION_OR_TITLE.search(lines[i]) \
                 and _share(lines[i], body) < min(HEAD_OVERLAP, overlap[best] - HEAD_MARGIN):
