@@ -24,6 +24,13 @@ from .model import Document, Removal
 
 FILE = "state.sqlite"
 SCHEMA_VERSION = "4"  # 4: page ids from bytes and place, line keys with digits folded
+# What brings an older state up to this one, run in the first night's transaction (the commit then
+# writes SCHEMA_VERSION). Schema 3 counted template lines under keys that no longer exist: the
+# counts start over (every page is processed again that night, as the pipeline version changed, so
+# they are learned again at once); the claims and their first_seen are kept.
+UPGRADES: dict[str, tuple[str, ...]] = {
+    "3": ("DELETE FROM templates", "DELETE FROM template_pages", "DELETE FROM template_sites"),
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,12 +108,14 @@ class State:
         self.db.execute("PRAGMA cache_size = -16384")
         self.db.execute(SCHEMA.split(";", 1)[0])  # meta first: an older state is refused before it is touched
         version = self.meta().get("schema_version")
-        if version not in (None, SCHEMA_VERSION):
+        if version not in (None, SCHEMA_VERSION, *UPGRADES):
             self.db.close()
             raise StateError(f"{path}: state schema {version}, this pipeline reads {SCHEMA_VERSION}; run with --full")
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.open = True
+        for statement in UPGRADES.get(version or SCHEMA_VERSION, ()):  # in the night's transaction: undone with it
+            self.db.execute(statement)
 
     def commit(self) -> None:
         """Make the night's work durable and close (the copy is swapped in with the corpus after)."""

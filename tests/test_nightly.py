@@ -237,11 +237,26 @@ def test_state_of_an_older_schema_is_refused_untouched(tmp_path: Path, capsys: p
     out = tmp_path / "clean"
     assert ingest(RAW, out) == 0
     with sqlite3.connect(out / "state.sqlite") as db:
-        db.execute("UPDATE meta SET value = '3' WHERE name = 'schema_version'")
+        db.execute("UPDATE meta SET value = '2' WHERE name = 'schema_version'")
     before = (out / "state.sqlite").read_bytes()
     assert ingest(RAW, out) == 2
-    assert "state schema 3, this pipeline reads 4; run with --full" in capsys.readouterr().err
+    assert "state schema 2, this pipeline reads 4; run with --full" in capsys.readouterr().err
     assert (out / "state.sqlite").read_bytes() == before
+
+
+def test_schema_3_state_is_upgraded_keeping_the_claims_history(tmp_path: Path) -> None:
+    """Schema 3 keyed template lines without folding digits: those counts start over, the rest stays."""
+    out = tmp_path / "clean"
+    assert ingest(RAW, out) == 0
+    with sqlite3.connect(out / "state.sqlite") as db:
+        db.execute("UPDATE meta SET value = '3' WHERE name = 'schema_version'")
+        db.execute("UPDATE keys SET first_seen = '2020-01-01T00:00:00+00:00'")
+        db.execute("INSERT INTO templates VALUES ('old.example.com', 'stale', 9, 'x', NULL)")
+    assert ingest(RAW, out) == 0
+    with sqlite3.connect(out / "state.sqlite") as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("4",)
+        assert db.execute("SELECT count(*) FROM templates WHERE site = 'old.example.com'").fetchone() == (0,)
+        assert {row[0] for row in db.execute("SELECT first_seen FROM keys")} == {"2020-01-01T00:00:00+00:00"}
 
 
 def test_a_bad_record_fails_again_on_an_unchanged_night(tmp_path: Path) -> None:
