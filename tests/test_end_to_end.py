@@ -206,3 +206,19 @@ def test_the_same_bytes_at_another_path_are_a_second_document_marked_duplicate_o
     theirs = claims[claims["doc_ids"].map(lambda ids: first["doc_id"] in ids)]
     assert len(theirs) and (theirs["doc_ids"].map(lambda ids: copy["doc_id"] in ids)).all()
     assert (theirs["support"] >= 2).all()  # a second place the article appeared counts
+
+
+def test_explain_and_removed_say_why_the_classifier_and_the_sentence_rules_took_text(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "dump.txt").write_text(
+        "回复\n用户运营是做什么的\n用户运营负责用户的拉新、留存与促活，是连接用户和产品的桥梁。感谢您的阅读，请持续关注本站。\n"
+        "用户运营要懂数据，能从用户行为里找到留存和流失的原因，并据此调整运营策略。\n", encoding="utf-8")
+    page = cli("explain", str(raw / "dump.txt")).stdout
+    assert "DROP  | 回复  [chrome.line: " in page  # the classifier's removal names its features
+    assert "~ CUT   |" in page and "[farm.outro: 感谢您的阅读，请持续关注本站。]" in page
+    assert "title 用户运营是做什么的" in page
+    out = tmp_path / "clean"
+    assert cli("ingest", str(raw), "--out", str(out), "-q").returncode == 0
+    removed = pd.read_parquet(out / "removed.parquet").set_index("rule")
+    assert removed.loc["chrome.line", "why"] and pd.isna(removed.loc["farm.outro", "why"])
