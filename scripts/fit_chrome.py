@@ -18,6 +18,7 @@ import argparse
 import csv
 import json
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +115,8 @@ def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def held_out(x: np.ndarray, y: np.ndarray, groups: np.ndarray, sure: float) -> dict[str, float]:
     """Precision and recall of `p >= sure` on chrome lines, each site scored by a fit without it."""
     names = np.unique(groups)
-    fold = {name: i % FOLDS for i, name in enumerate(sorted(names, key=lambda n: hash(n) % 9973))}
+    # a stable shuffle of the sites (str hash() changes with every process): the same folds every run
+    fold = {name: i % FOLDS for i, name in enumerate(sorted(names, key=lambda n: zlib.crc32(n.encode("utf-8"))))}
     which = np.array([fold[g] for g in groups])
     p = np.zeros(len(y))
     for k in range(FOLDS):
