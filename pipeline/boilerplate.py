@@ -32,6 +32,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import groupby, islice
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -52,6 +53,7 @@ TAG_NAMES = re.compile(r"[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*")
 TITLE_MAX_CHARS = 60
 TITLE_SEPARATORS = re.compile(r"_+|\s+[-–—|｜]+\s+|--+|\s*[|｜]\s*")
 NO_LIMIT = 1 << 30
+SENTENCE_MAX_CHARS = 200  # a sentence rule's default limit: a longer sentence is article
 SPACE_BEFORE_STOP = re.compile(r"\s+(?=[。，！？；：、）】》])")  # left by a cut before a stop
 SENTENCES = re.compile(r"[^。！？!?]*[。！？!?]+[”’\"）)]*|[^。！？!?]+$")
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
@@ -298,7 +300,7 @@ def load_rules(path: Path) -> RulePack:
         listings.append(ListingRule(rid, _compile(rid, entry["entry"], path), int(entry.get("min_entries", 3))))
     return RulePack(line_rules("line"), line_rules("strip", NO_LIMIT),
                     Hinted.of(blocks, lambda rule: rule.start, lambda rule: rule.start_max_chars),
-                    line_rules("sentence", 200), line_rules("dense"),
+                    line_rules("sentence", SENTENCE_MAX_CHARS), line_rules("dense"),
                     tuple(containers), tuple(listings), frozenset().union(*(c.tags for c in containers)))
 
 
@@ -400,14 +402,10 @@ def cut_noise(line: str) -> tuple[str, list[tuple[str, str]]]:
     for match in HAN_RUN.finditer(line):
         if is_common(match.group(0)):
             continue  # the usual run: all of it common
-        run = ""
-        for ch in match.group(0) + "a":
-            if ch != "a" and not is_common(ch):
-                run += ch
-                continue
-            if len(run) >= RARE_RUN:
+        for common, chars in groupby(match.group(0), key=is_common):
+            run = "".join(chars)
+            if not common and len(run) >= RARE_RUN:
                 cuts.append((NOISE_RULE, run))
-            run = ""
     for _, run in cuts:
         line = line.replace(run, "", 1)
     return line, cuts
@@ -426,7 +424,7 @@ def _line_rule(line: str, pack: RulePack) -> str | None:
 
 
 def _hits(pattern: re.Pattern[str], line: str, least: int) -> bool:
-    return sum(1 for _ in zip(range(least), pattern.finditer(line), strict=False)) >= least
+    return len(list(islice(pattern.finditer(line), least))) >= least  # stops at `least` matches
 
 
 def clean_lines(
@@ -540,12 +538,12 @@ def find_head(lines: list[str]) -> tuple[str | None, dict[int, str], tuple[int, 
     if not candidates:
         lead = BRACKET_LEAD.match(lines[end]) if end < len(lines) else None
         return (lead.group(1).strip() if lead else trail), chrome, None
-    overlap = {i: _share(lines[i], body) for i in candidates}
+    overlap = {i: _share(lines[i], body) for i in range(end)}
     seen = Counter(fold(line) for line in lines[:end])
     best = max(candidates, key=lambda i: (seen[fold(lines[i])] > 1, overlap[i], -i))
     for i in range(best):
         if i not in chrome and len(lines[i]) <= HEADER_MAX_CHARS and not QUESTION_OR_TITLE.search(lines[i]) \
-                and _share(lines[i], body) < min(HEAD_OVERLAP, overlap[best] - HEAD_MARGIN):
+                and overlap[i] < min(HEAD_OVERLAP, overlap[best] - HEAD_MARGIN):
             chrome[i] = "head.header"
     glued = COUNTER_TAIL.search(lines[best])
     if glued is None:
