@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +29,48 @@ class Role:
     broader: str | None = None
 
 
+CLAUSE_END = re.compile(r"[，,；;：:。！？!?]")
+UNMARK = str.maketrans("", "", " \t\u3000“”‘’「」『』【】《》\"'*#-•·●▪►▶")  # quotes and bullets are not words
+TOPIC_LEAD = 6  # at most this many characters before a clause's topic
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """Which role terms are subjects of their clause (see `[subject]` in data/roles.toml)."""
+
+    lead: re.Pattern[str]  # the whole text before a subject in its clause
+    modifier: re.Pattern[str]  # after a term that only modifies a noun (运营策略)
+    joiner: re.Pattern[str]  # between two subjects of one clause
+    suffix: re.Pattern[str]  # what may follow a subject (运营人员, 产品经理这个岗位)
+
+    @classmethod
+    def of(cls, data: dict[str, list[str]]) -> Subjects:
+        def alt(key: str) -> str:
+            return "|".join(map(re.escape, sorted(data.get(key, ()), key=len, reverse=True))) or r"(?!)"
+        return cls(re.compile(rf"(?:{alt('lead')})*"), re.compile(rf"(?:{alt('modifies')})"),
+                   re.compile(rf"(?:{alt('suffix')})?\s*(?:{alt('joiner')})\s*"), re.compile(rf"(?:{alt('suffix')})?"))
+
+    def pick(self, text: str, mentions: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+        """The mentions that are subjects: at the start of a clause, or joined to the subject before them."""
+        out: list[tuple[int, int, str, str]] = []
+        for mention in mentions:
+            start, end = mention[0], mention[1]
+            if out and self.joiner.fullmatch(text, out[-1][1], start):
+                out.append(mention)
+                continue
+            clause = max((m.end() for m in CLAUSE_END.finditer(text, 0, start)), default=0)
+            lead = text[clause:start].translate(UNMARK)
+            if self.lead.fullmatch(lead) and not self.modifier.match(text, end) or self.topic(text, lead, end):
+                out.append(mention)
+        return out
+
+    def topic(self, text: str, lead: str, end: int) -> bool:
+        """Whether the term, with a short modifier before it, is its clause's topic ("互联网的产品运营，是…")."""
+        rest = CLAUSE_END.search(text, end)
+        tail = text[end: rest.start() if rest else len(text)].translate(UNMARK)
+        return len(lead) <= TOPIC_LEAD and self.suffix.fullmatch(tail) is not None and rest is not None
+
+
 @dataclass(frozen=True)
 class Lexicon:
     version: str
@@ -36,19 +79,27 @@ class Lexicon:
     by_term: dict[str, str]  # lower-cased term -> role id
     mask: re.Pattern[str] | None
     weak: frozenset[str] = frozenset()  # lower-cased terms that are also everyday words
+    subject: Subjects | None = None  # None: every mention counts as a subject
+
+    def subjects(self, text: str, strong: bool = False) -> tuple[str, ...]:
+        """Role ids the text is about: the subjects of its clauses, not roles named in passing."""
+        mentions = self.mentions(text)
+        if self.subject is not None:
+            mentions = self.subject.pick(text, mentions)
+        return tuple(dict.fromkeys(role for _, _, role, term in mentions if not (strong and term in self.weak)))
+
+    def mentions(self, text: str) -> list[tuple[int, int, str, str]]:
+        """Each role term in text as (start, end, role id, lower-cased term), left to right."""
+        if self.mask is not None:
+            text = self.mask.sub(lambda m: "\0" * len(m.group(0)), text)
+        # Lower-casing the text instead of matching with re.I lets the regex engine skip to the
+        # terms' first characters: ten times faster on this alternation.
+        return [(m.start(), m.end(), self.by_term[m.group(0)], m.group(0)) for m in self.pattern.finditer(text.lower())]
 
     def find(self, text: str, strong: bool = False) -> tuple[str, ...]:
         """Role ids mentioned in text, in order of first mention, without repeats (strong: no weak terms)."""
-        if self.mask is not None:
-            text = self.mask.sub(lambda m: "\0" * len(m.group(0)), text)
-        seen: dict[str, None] = {}
-        # Lower-casing the text instead of matching with re.I lets the regex engine skip to the
-        # terms' first characters: ten times faster on this alternation.
-        for match in self.pattern.finditer(text.lower()):
-            term = match.group(0)
-            if not (strong and term in self.weak):
-                seen.setdefault(self.by_term[term], None)
-        return tuple(seen)
+        return tuple(dict.fromkeys(role for _, _, role, term in self.mentions(text)
+                                   if not (strong and term in self.weak)))
 
     @cached_property
     def broader(self) -> dict[str, str | None]:
@@ -104,7 +155,8 @@ def load_lexicon(path: Path) -> Lexicon:
     pattern = re.compile("|".join(_term_pattern(t) for t in terms))
     not_roles = sorted(data.get("not_roles", []), key=len, reverse=True)
     mask = re.compile("|".join(map(re.escape, not_roles))) if not_roles else None
-    return Lexicon(str(data.get("version", "")), tuple(roles), pattern, by_term, mask, weak)
+    subject = Subjects.of(data["subject"]) if "subject" in data else None
+    return Lexicon(str(data.get("version", "")), tuple(roles), pattern, by_term, mask, weak, subject)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +217,12 @@ def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexico
     return tuple(dict.fromkeys(context + roles))
 
 
+def page_subject(doc: Document, lexicon: Lexicon) -> tuple[str, ...]:
+    """The role a page without a titled one is about: the subject its claims name most often."""
+    counts = Counter(role for claim in doc.claims for role in lexicon.subjects(claim.text, strong=True))
+    return tuple(role for role, _ in counts.most_common(1))
+
+
 def on_topic(doc: Document, tagged: tuple[Claim, ...], lexicon: Lexicon, cfg: RolesConfig) -> bool:
     """Whether the page is about roles, from its title (a page without one: its opening line, which
     states the topic), its headings and its role-naming claims."""
@@ -182,9 +240,12 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
     types = load_types(config.data_file(cfg.claim_types))
 
     def tag(doc: Document) -> tuple[Claim, ...]:
-        """Each claim that is about a role, with its roles; a sentence without a role word takes its
-        paragraph's subject (the roles of the sentence before it in the same paragraph that had
-        one), else its heading's."""
+        """Each claim that is about a role, with its roles: the subjects it names, else its paragraph's
+        subject (the roles of the sentence before it in the same paragraph), else its heading's, else
+        the page's (its title's subjects, or the subject its claims name most)."""
+        title = lexicon.subjects(doc.title or "")
+        page = title or page_subject(doc, lexicon)
+        narrowing = title if len(title) == 1 else ()  # on a page about one role, 运营人员 are its people
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}
         out = []
@@ -193,13 +254,15 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
             if heading is None:
                 heading = headings[claim.section] = next(
                     (found for h in reversed(claim.section) if (found := lexicon.find(h))), ())
-            own = lexicon.find(claim.text)
+            own = lexicon.subjects(claim.text)
             if own:
-                roles = resolve(own, bool(lexicon.find(claim.text, strong=True)), heading, lexicon)
+                roles = resolve(own, bool(lexicon.subjects(claim.text, strong=True)), heading or narrowing, lexicon)
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = roles
             else:
-                roles = subject.get(claim.paragraph) or heading
+                roles = subject.get(claim.paragraph) or heading or page or lexicon.find(claim.text)
+                if claim.paragraph >= 0:
+                    subject.setdefault(claim.paragraph, roles)
             if roles:
                 out.append(claim._replace(roles=roles))
         return tuple(out)

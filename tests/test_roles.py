@@ -125,6 +125,28 @@ def test_sentence_takes_its_paragraph_subject_before_its_heading(stage) -> None:
 
 
 def test_everyday_role_word_unrelated_to_the_heading_adds_to_it(stage) -> None:
-    claims = (Claim("合理增加关键词投放；", ("SEM岗位职责",)), Claim("运营要看数据。", ("产品运营和内容运营的区别",)))
+    claims = (Claim("投放要看关键词。", ("SEM岗位职责",)), Claim("运营要看数据。", ("产品运营和内容运营的区别",)))
     out = stage(Document("a", "text", title="运营", claims=claims))
     assert [c.roles for c in out.claims] == [("sem", "media_buying"), ("operations",)]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("团队协作：与设计师、销售人员紧密合作。", ("product_manager",)),  # named in passing: the heading's
+    ("根据数据调整运营策略。", ("product_manager",)),  # 运营 modifies a noun
+    ("在营销推广方面，要控制成本。", ("product_manager",)),  # inside an adverbial
+    ("销售人员负责成交。", ("sales",)),  # the subject of its clause
+    ("内容运营和用户运营的区别在于对象。", ("content_operations", "user_operations")),  # both sides
+    ("互联网的产品运营，是一个管理的概念。", ("product_operations",)),  # a clause that is only its topic
+    ("而“内容运营”偏向内部。", ("content_operations",)),  # quotes are not words
+])
+def test_roles_are_the_subjects_not_words_in_passing(stage, text: str, want: tuple[str, ...]) -> None:
+    out = stage(Document("a", "text", title="产品经理的职责", claims=(Claim(text, ("产品经理的职责",)),)))
+    assert [c.roles for c in out.claims] == [want]
+
+
+def test_page_without_a_role_title_takes_the_subject_its_claims_name_most(stage) -> None:
+    claims = (Claim("用户运营负责留存。", paragraph=0), Claim("用户运营负责拉新。", paragraph=1),
+              Claim("内容运营负责写稿。", paragraph=2), Claim("用户运营负责促活。", paragraph=3),
+              Claim("设计奖励。", paragraph=4))
+    out = stage(Document("a", "text", title="岗位说明", claims=claims))
+    assert [c.roles for c in out.claims][-1] == ("user_operations",)
