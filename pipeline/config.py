@@ -108,6 +108,14 @@ class RolesConfig:
 
 
 @dataclass(frozen=True)
+class ClaimsConfig:
+    model: str = "claim_model.toml"  # which candidates are claims: the weights (scripts/fit_claims.py)
+    # The page's last sentence is cut off by the end of the text when it has no closing mark and
+    # is longer than this (a shorter one is a list item or a heading).
+    cut_min_chars: int = 20
+
+
+@dataclass(frozen=True)
 class DedupConfig:
     key: str = "canonical"  # Simplified, NFKC, lower-case, letters/digits/CJK only
     shingle: int = 3  # claims are compared as sets of character n-grams of their key
@@ -142,6 +150,7 @@ class Config:
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     roles: RolesConfig = field(default_factory=RolesConfig)
+    claims: ClaimsConfig = field(default_factory=ClaimsConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
     base_dir: Path = DATA_DIR  # where relative data-file paths are looked up first
@@ -167,7 +176,8 @@ class Config:
         return out
 
 
-DATA_FILES = (("boilerplate", "rules"), ("boilerplate", "chrome_model"), ("roles", "lexicon"), ("roles", "claim_types"))
+DATA_FILES = (("boilerplate", "rules"), ("boilerplate", "chrome_model"), ("roles", "lexicon"), ("roles", "claim_types"),
+              ("claims", "model"))
 
 # Inclusive bounds of numeric settings (None: unbounded), checked on load: values that would pass
 # the type check but break a run (max_claim_chars = 0 loops until memory runs out, num_perm = 10^8
@@ -185,7 +195,8 @@ BOUNDS: dict[tuple[str, str], tuple[float, float | None]] = {
     ("dedup", "bands"): (1, 1024), ("dedup", "threshold"): (0.01, 1), ("dedup", "doc_threshold"): (0.01, 1),
 }
 NONEMPTY = frozenset((("read", "url_sidecar_suffix"), ("boilerplate", "rules"), ("boilerplate", "chrome_model"),
-                      ("roles", "lexicon"), ("roles", "claim_types")))
+                      ("roles", "lexicon"), ("roles", "claim_types"),
+              ("claims", "model")))
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("extract", "engine"): ("density", "trafilatura"),

@@ -46,6 +46,7 @@ class Claim(NamedTuple):
     char_start: int = 0
     char_end: int = 0
     paragraph: int = -1  # index of the paragraph (line, or inline list item) it came from; -1 unknown
+    basis: str = ""  # where its roles came from: subject, paragraph, heading, page, mention (roles stage)
 
 
 @dataclass(frozen=True, slots=True)

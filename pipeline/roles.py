@@ -60,7 +60,7 @@ class Subjects:
                 continue
             clause = max((m.end() for m in CLAUSE_END.finditer(text, 0, start)), default=0)
             lead = text[clause:start].translate(UNMARK)
-            if self.lead.fullmatch(lead) and not self.modifier.match(text, end) or self.topic(text, lead, end):
+            if (self.lead.fullmatch(lead) and not self.modifier.match(text, end)) or self.topic(text, lead, end):
                 out.append(mention)
         return out
 
@@ -257,14 +257,17 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
             own = lexicon.subjects(claim.text)
             if own:
                 roles = resolve(own, bool(lexicon.subjects(claim.text, strong=True)), heading or narrowing, lexicon)
+                basis = "subject"
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = roles
             else:
-                roles = subject.get(claim.paragraph) or heading or page or lexicon.find(claim.text)
+                roles, basis = next(((found, name) for name, found in (
+                    ("paragraph", subject.get(claim.paragraph)), ("heading", heading), ("page", page),
+                    ("mention", lexicon.find(claim.text))) if found), ((), ""))
                 if claim.paragraph >= 0:
                     subject.setdefault(claim.paragraph, roles)
             if roles:
-                out.append(claim._replace(roles=roles))
+                out.append(claim._replace(roles=roles, basis=basis))
         return tuple(out)
 
     def roles(doc: Document) -> Document | Drop:

@@ -35,9 +35,11 @@ from tqdm import tqdm
 from . import (
     __version__,
     boilerplate,
+    claims,
     decode,
     dedup,
     extract,
+    markup,
     normalise,
     read,
     report,
@@ -66,8 +68,10 @@ def build_stages(cfg: Config) -> list[tuple[str, Stage]]:
         ("extract", extract.make(cfg.extract, cfg)),
         ("normalise", normalise.make(cfg.normalise)),
         ("boilerplate", boilerplate.make(cfg.boilerplate, cfg)),
+        ("markup", markup.make()),
         ("segment", segment.make(cfg.segment)),
         ("roles", roles.make(cfg.roles, cfg)),
+        ("claims", claims.make(cfg.claims, cfg)),
     ]
 
 

@@ -27,7 +27,9 @@ MARKS = re.compile(f"[{re.escape(SENTENCE_END + CLOSERS + OPENERS)}]")
 ENDING = re.compile(f"[{re.escape(SENTENCE_END)}][{re.escape(SENTENCE_END + CLOSERS)}]*")  # 。” and ？！ end together
 HEADING_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(r"^第[一二三四五六七八九十百\d]+[章节篇部分][、.．:：\s]*")),
-    ("cn", re.compile(r"^[一二三四五六七八九十]+[、.．]\s*")),
+    ("cn", re.compile(r"^[一二三四五六七八九十]+[、.．：:]\s*")),
+    ("decimal3", re.compile(r"^\d{1,2}\.\d{1,2}\.\d{1,2}(?=\s*[\u4e00-\u9fff])\s*")),  # 1.1.1电商运营岗位职责
+    ("decimal2", re.compile(r"^\d{1,2}\.\d{1,2}(?=\s*[\u4e00-\u9fff])\s*")),
     ("cn_paren", re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*")),
     ("bar", re.compile(r"^[▍■◆▌#]+\s*")),
     ("num", re.compile(r"^\d{1,2}[、.．](?!\d)\s*")),

@@ -15,42 +15,25 @@ the model does on sites it did not see.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
-import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import fitting
 import numpy as np
 
-from pipeline import chrome, runner
-from pipeline.config import Config
-from pipeline.model import Document
-from pipeline.read import read_inputs
+from pipeline import chrome
 from pipeline.text import canonical
 
 OUT = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "chrome_model.toml"
-SETS = (("samples/pages-dev", "eval/pages_dev_gold.json"), ("samples/seeds", "eval/seeds_gold.json"))
-FOLDS = 5
-L2 = 1e-3
-STEPS = 50
 MOST = 0.5  # a must_drop string that is at least this share of a line makes it chrome
 
 
-def normalised(raw: Path, cfg: Config) -> dict[str, tuple[str, ...]]:
-    """Each page's lines as the boilerplate stage sees them (decode, extract, normalise)."""
-    stages = [stage for name, stage in runner.build_stages(cfg) if name in ("decode", "extract", "normalise")]
-    out = {}
-    for doc in read_inputs(raw, cfg.read):
-        if not isinstance(doc, Document):
-            continue
-        for stage in stages:
-            doc = stage(doc)  # type: ignore[assignment]
-            if not isinstance(doc, Document):
-                break
-        else:
-            out[Path(doc.source_path).name] = doc.lines
-    return out
+def normalised(shared: Path) -> Iterator[tuple[tuple[str, ...], dict, str]]:
+    """Each gold page's lines as the boilerplate stage sees them (decode, extract, normalise)."""
+    for doc, gold, site in fitting.pages(shared, until="normalise"):
+        yield doc.lines, gold, site
 
 
 def label(line: str, drops: list[str], keeps: list[str], article_text: str) -> int | None:
@@ -67,64 +50,29 @@ def label(line: str, drops: list[str], keeps: list[str], article_text: str) -> i
 
 
 def dataset(shared: Path, model: chrome.Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cfg = Config()
-    sites = {}
-    with open(shared / "samples" / "pages-dev.manifest.tsv", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            sites[row["file"]] = row["site"].removeprefix("www.")
     xs, ys, groups = [], [], []
-    for folder, gold_file in SETS:
-        gold = json.loads((shared / gold_file).read_text(encoding="utf-8"))["docs"]
-        for name, lines in normalised(shared / folder, cfg).items():
-            g = gold.get(name)
-            if g is None:
+    for lines, g, site in normalised(shared):
+        drops = [canonical(s) for s in g["must_drop"] if g.get("families", {}).get(s) != "annotation"]
+        sentences = [canonical(s["text"]) for s in g.get("sentences", [])
+                     if s.get("kind") not in ("boilerplate", "meta")]
+        keeps = [canonical(s) for s in g["must_keep"]] + sentences
+        article_text = "\n".join(sentences)
+        for line in lines:
+            if len(line) > model.max_chars:
                 continue
-            drops = [canonical(s) for s in g["must_drop"] if g.get("families", {}).get(s) != "annotation"]
-            sentences = [canonical(s["text"]) for s in g.get("sentences", [])
-                         if s.get("kind") not in ("boilerplate", "meta")]
-            keeps = [canonical(s) for s in g["must_keep"]] + sentences
-            article_text = "\n".join(sentences)
-            for line in lines:
-                if len(line) > model.max_chars:
-                    continue
-                y = label(line, drops, keeps, article_text)
-                if y is not None:
-                    xs.append(chrome.features(line))
-                    ys.append(y)
-                    groups.append(sites.get(name, name))
+            y = label(line, drops, keeps, article_text)
+            if y is not None:
+                xs.append(chrome.features(line))
+                ys.append(y)
+                groups.append(site)
     return np.array(xs), np.array(ys, dtype=float), np.array(groups)
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Logistic regression by Newton's method (a few steps for a dozen features), L2 on all but the
-    bias; the two classes weigh the same (chrome lines are fewer)."""
-    w = np.zeros(x.shape[1])
-    balance = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
-    ridge = L2 * np.diag(np.r_[0.0, np.ones(x.shape[1] - 1)])
-    for _ in range(STEPS):
-        p = 1 / (1 + np.exp(-x @ w))
-        grad = x.T @ ((p - y) * balance) / len(y) + ridge @ w
-        hess = (x * (p * (1 - p) * balance)[:, None]).T @ x / len(y) + ridge + 1e-9 * np.eye(len(w))
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w
-
-
-def held_out(x: np.ndarray, y: np.ndarray, groups: np.ndarray, sure: float) -> dict[str, float]:
+def scores(x: np.ndarray, y: np.ndarray, groups: np.ndarray, sure: float) -> dict[str, float]:
     """Precision and recall of `p >= sure` on chrome lines, each site scored by a fit without it."""
-    names = np.unique(groups)
-    # a stable shuffle of the sites (str hash() changes with every process): the same folds every run
-    fold = {name: i % FOLDS for i, name in enumerate(sorted(names, key=lambda n: zlib.crc32(n.encode("utf-8"))))}
-    which = np.array([fold[g] for g in groups])
-    p = np.zeros(len(y))
-    for k in range(FOLDS):
-        w = fit(x[which != k], y[which != k])
-        p[which == k] = 1 / (1 + np.exp(-x[which == k] @ w))
-    hit = p >= sure
+    hit = fitting.held_out(x, y, groups) >= sure
     tp = float((hit & (y == 1)).sum())
-    return {"lines": len(y), "chrome": int(y.sum()), "sites": len(names),
+    return {"lines": len(y), "chrome": int(y.sum()), "sites": len(np.unique(groups)),
             "precision": tp / max(hit.sum(), 1), "recall": tp / max(y.sum(), 1),
             "article_lines_flagged": int((hit & (y == 0)).sum())}
 
@@ -136,17 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     model = chrome.Model(weights=(0.0,) * len(chrome.FEATURES))
     x, y, groups = dataset(args.shared, model)
-    scores = held_out(x, y, groups, model.sure)
-    print(json.dumps(scores))
+    figures = scores(x, y, groups, model.sure)
+    print(json.dumps(figures))
     if args.check:
         return 0
-    w = fit(x, y)
+    w = fitting.fit(x, y)
     lines = [
         "# The chrome line classifier's weights (pipeline/chrome.py), made by scripts/fit_chrome.py from the",
         "# shared samples' gold labels (no page text is kept here). Held out by site, five folds:",
-        f"# {scores['lines']} labelled lines ({scores['chrome']} chrome) from {scores['sites']} sites; at p >= "
-        f"{model.sure}: precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, "
-        f"{scores['article_lines_flagged']} article lines flagged.",
+        f"# {figures['lines']} labelled lines ({figures['chrome']} chrome) from {figures['sites']} sites; at p >= "
+        f"{model.sure}: precision {figures['precision']:.3f}, recall {figures['recall']:.3f}, "
+        f"{figures['article_lines_flagged']} article lines flagged.",
         "",
         "[weights]",
         *(f"{name} = {weight:.3f}" for name, weight in zip(chrome.FEATURES, w, strict=True)),

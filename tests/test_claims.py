@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import claims
+from pipeline.config import Config, ConfigError
+from pipeline.model import Claim, Document
+
+
+@pytest.fixture(scope="module")
+def stage(cfg: Config):
+    return claims.make(cfg.claims, cfg)
+
+
+def page(*sentences: tuple[str, str]) -> Document:
+    """A page of one paragraph a line; each sentence with the basis its roles came from."""
+    text = "\n".join(s for s, _ in sentences)
+    out, at = [], 0
+    for i, (s, basis) in enumerate(sentences):
+        out.append(Claim(s, roles=("product_manager",), char_start=at, char_end=at + len(s), paragraph=i, basis=basis))
+        at += len(s) + 1
+    return Document("a.txt", "text", title="产品经理的职责", text=text, claims=tuple(out))
+
+
+CLAIM = ("产品经理负责需求分析、产品规划和版本迭代，并协调设计与开发。", "subject")
+
+
+def test_a_statement_about_a_role_stays_and_meta_text_goes(stage) -> None:
+    out = stage(page(CLAIM, ("今天给大家分享一下，本文将为大家详细介绍以下几个方面。", "page"), CLAIM))
+    assert [c.text for c in out.claims] == [CLAIM[0], CLAIM[0]]
+    (gone,) = out.removed
+    assert gone.rule == "claims.not_claim" and gone.why  # explain says which features decided
+
+
+def test_a_last_sentence_cut_off_by_the_end_of_the_text_goes(stage) -> None:
+    out = stage(page(CLAIM, ("产品经理还需要跟进数据，持续优化用户体验和转化的", "paragraph")))
+    assert [r.rule for r in out.removed] == ["claims.cut_off"]
+    short = stage(page(CLAIM, ("制定产品路线图", "heading")))  # a short last line is a list item
+    assert "claims.cut_off" not in [r.rule for r in short.removed]
+
+
+def test_features_are_the_model_s(cfg: Config) -> None:
+    doc = page(CLAIM)
+    (x,) = claims.page_features(doc)
+    assert len(x) == len(claims.FEATURES) and all(0.0 <= v <= 1.0 for v in x)
+    model = claims.load_model(cfg.data_file(cfg.claims.model))
+    assert len(model.weights) == len(claims.FEATURES) and 0 < model.keep < 1
+
+
+def test_a_model_file_for_other_features_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "m.toml"
+    bad.write_text("[weights]\nbias = 1.0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="exactly the features"):
+        claims.load_model(bad)
