@@ -1,11 +1,13 @@
 """Roles stage: tag each claim with role ids and a claim type; keep only claims about a role.
 
-The lexicon and the type rules are data (`data/roles.toml`, `data/claim_types.toml`). Matching is
-longest-first (产品运营 over 运营); look-alike words (运营商) are masked first. A claim with no
-role word of its own takes the roles of the nearest heading, statement or list lead-in above it that
-has one; a claim that names only a broader role (运营者) under a narrower one (新媒体运营) is about
-the narrower. A page that is not about roles at all (a news story that mentions 销售) gives no
-claims; they are recorded as removed (roles.off_topic).
+The lexicon is data (`data/roles.toml`); types come from `claim_types`. Matching is longest-first
+(产品运营 over 运营); look-alike words (运营商) are masked first. A claim is about the roles that are
+the subjects of its clauses ("内容运营和用户运营的区别在于…": both), not the roles it names in passing
+(运营策略, 与销售团队合作, 在营销推广方面). A claim without one takes its paragraph's subject (a pronoun
+continues the sentence before), else its heading's roles, else the page's (its title's subjects, or
+the subject its claims name most); a broader role (运营者) under a narrower heading (新媒体运营), or on
+a page about one role, is the narrower. A page that is not about roles at all (a news story that
+mentions 销售) gives no claims; they are recorded as removed (roles.off_topic).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
+from . import claim_types
 from .config import Config, ConfigError, RolesConfig
 from .model import Claim, Document, Drop, Removal, Stage
 
@@ -159,52 +162,6 @@ def load_lexicon(path: Path) -> Lexicon:
     return Lexicon(str(data.get("version", "")), tuple(roles), pattern, by_term, mask, weak, subject)
 
 
-@dataclass(frozen=True, slots=True)
-class TypeRule:
-    """One claim-type rule; with `subject_within`, a role must be named that close before the verb."""
-
-    id: str
-    type: str
-    pattern: re.Pattern[str]
-    subject_within: int | None = None
-
-    def matches(self, text: str, lexicon: Lexicon) -> bool:
-        for m in self.pattern.finditer(text):
-            if self.subject_within is None:
-                return True
-            at = m.start("verb") if "verb" in self.pattern.groupindex else m.start()
-            if lexicon.find(text[max(0, at - self.subject_within): at]):
-                return True
-        return False
-
-
-def load_types(path: Path) -> tuple[TypeRule, ...]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return tuple(TypeRule(t["id"], t.get("type", t["id"]), re.compile(t["pattern"]), t.get("subject_within"))
-                     for t in data.get("type", []))
-    except (OSError, tomllib.TOMLDecodeError, KeyError, re.error) as exc:
-        raise ConfigError(f"{path}: cannot load claim types: {exc}") from None
-
-
-BOOK_TITLE = re.compile(r"《[^《》]*》")
-
-
-def classify(text: str, context: tuple[str, ...], types: tuple[TypeRule, ...], lexicon: Lexicon) -> str:
-    """Claim type from the sentence's form; a list lead-in ("目标：") decides when the sentence can't.
-
-    A heading does not: everything under "产品运营不同阶段的侧重点" is not a comparison. Book titles
-    are not the sentence's form (《营销管理》 is no duty of management).
-    """
-    lead_in = tuple(c for c in context[-1:] if c.endswith(("：", ":")))
-    for candidate in (text, *lead_in):
-        masked = BOOK_TITLE.sub(lambda m: "《" + "\0" * (len(m.group(0)) - 2) + "》", candidate)
-        for rule in types:
-            if rule.matches(masked, lexicon):
-                return rule.type
-    return "other"
-
-
 def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexicon: Lexicon) -> tuple[str, ...]:
     """The roles of a claim that names some, given the roles of the heading it stands under.
 
@@ -237,7 +194,7 @@ def on_topic(doc: Document, tagged: tuple[Claim, ...], lexicon: Lexicon, cfg: Ro
 
 def make(cfg: RolesConfig, config: Config) -> Stage:
     lexicon = load_lexicon(config.data_file(cfg.lexicon))
-    types = load_types(config.data_file(cfg.claim_types))
+    rules = claim_types.load_types(config.data_file(cfg.claim_types))
 
     def tag(doc: Document) -> tuple[Claim, ...]:
         """Each claim that is about a role, with its roles: the subjects it names, else its paragraph's
@@ -276,7 +233,13 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         if tagged and not on_topic(doc, tagged, lexicon, cfg):
             removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
             tagged = ()
-        typed = tuple(c._replace(claim_type=classify(c.text, c.section, types, lexicon)) for c in tagged)
+        title = doc.title or ""
+
+        def kind(c: Claim) -> str:
+            return claim_types.classify(c.text, c.section, title, rules, lexicon.find,
+                                        len(c.roles) if c.basis == "subject" else 0)
+
+        typed = tuple(c._replace(claim_type=kind(c)) for c in tagged)
         return replace(doc, claims=typed, removed=removed)
 
     return roles

@@ -76,11 +76,16 @@ def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def held_out(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each row's probability from a fit that did not see its site."""
-    names = np.unique(groups)
-    fold = {name: i % FOLDS for i, name in enumerate(sorted(names, key=lambda n: zlib.crc32(n.encode("utf-8"))))}
-    which = np.array([fold[g] for g in groups])
+    which = folds(groups)
     p = np.zeros(len(y))
     for k in range(FOLDS):
         w = fit(x[which != k], y[which != k])
         p[which == k] = 1 / (1 + np.exp(-x[which == k] @ w))
     return p
+
+
+def folds(groups: np.ndarray) -> np.ndarray:
+    """Each row's fold: the sites in a stable shuffle (str hash() changes with every process)."""
+    names = np.unique(groups)
+    fold = {name: i % FOLDS for i, name in enumerate(sorted(names, key=lambda n: zlib.crc32(n.encode("utf-8"))))}
+    return np.array([fold[g] for g in groups])

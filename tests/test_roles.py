@@ -47,32 +47,6 @@ def test_roleless_claim_takes_heading_role(stage) -> None:
 
 
 @pytest.mark.parametrize(("text", "section", "expected"), [
-    ("用户运营是指以用户为中心的运营", (), "definition"),
-    ("市场营销更倾向于利用内容来获取流量", (), "comparison"),
-    ("互联网运营分为4种", (), "classification"),
-    ("负责公司网站的SEM推广", (), "responsibility"),
-    ("运营工作流程：用户获取、建立联系、促进活跃", (), "workflow"),
-    ("扩大用户群；", ("互联网运营的目标：",), "goal"),
-    ("需要具备两年以上SEM经验", (), "requirement"),
-    ("运营人员很辛苦", (), "other"),
-    ("互联网运营分为4种：内容运营、用户运营。", (), "classification"),
-    ("内容运营：以内容的形式跟用户沟通，从而提高黏性", (), "definition"),
-    ("对于运营人而言，要看数据", (), "other"),
-    ("市场营销向外，而运营向内", (), "comparison"),
-    ("产品运营，是一个企业经营管理的概念", (), "definition"),
-    ("遇到的最多情况就是出现产品漏洞", (), "other"),
-    ("网站平台方面：优秀的平台是打响品牌的基础", (), "other"),
-    ("你去看《营销管理》，会发现它与运营不同", (), "comparison"),
-    ("你去看《营销管理》这本书", (), "other"),
-    ("而事实上，推广工作也会划分给运营", (), "other"),
-    ("网站设计美观大方，具备国际特色；", (), "other"),
-])
-def test_claim_types(cfg: Config, lexicon: roles.Lexicon, text: str, section: tuple[str, ...], expected: str) -> None:
-    types = roles.load_types(cfg.data_file(cfg.roles.claim_types))
-    assert roles.classify(text, section, types, lexicon) == expected
-
-
-@pytest.mark.parametrize(("text", "section", "expected"), [
     ("运营者的日常工作包括选题规划。", ("而“新媒体运营”偏向内部工作",), ("new_media_operations",)),
     ("营销者要做用户分析。", ("新媒体营销偏向对外",), ("new_media_marketing",)),
     ("运营是指让产品正常运作的手段。", ("什么是运营？什么是新媒体运营？",), ("operations",)),

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import claim_types, roles
+from pipeline.config import Config, ConfigError
+
+
+@pytest.fixture(scope="module")
+def lexicon(cfg: Config) -> roles.Lexicon:
+    return roles.load_lexicon(cfg.data_file(cfg.roles.lexicon))
+
+
+@pytest.fixture(scope="module")
+def rules(cfg: Config) -> tuple[claim_types.TypeRule, ...]:
+    return claim_types.load_types(cfg.data_file(cfg.roles.claim_types))
+
+
+@pytest.mark.parametrize(("text", "section", "sides", "expected"), [
+    ("用户运营是指以用户为中心的运营", (), 1, "definition"),
+    ("市场营销更倾向于利用内容来获取流量", (), 1, "comparison"),
+    ("互联网运营分为4种", (), 1, "classification"),
+    ("负责公司网站的SEM推广", (), 0, "responsibility"),
+    ("运营工作流程：用户获取、建立联系、促进活跃", (), 1, "workflow"),
+    ("扩大用户群；", ("互联网运营的目标：",), 0, "goal"),
+    ("需要具备两年以上SEM经验", (), 0, "requirement"),
+    ("运营人员很辛苦", (), 1, "other"),
+    ("互联网运营分为4种：内容运营、用户运营。", (), 3, "classification"),  # a list of kinds, not two sides
+    ("内容运营：以内容的形式跟用户沟通，从而提高黏性", (), 1, "definition"),
+    ("对于运营人而言，要看数据", (), 1, "other"),
+    ("市场营销向外，而运营向内", (), 2, "comparison"),
+    ("产品运营，是一个企业经营管理的概念", (), 1, "definition"),
+    ("遇到的最多情况就是出现产品漏洞", (), 0, "other"),
+    ("网站平台方面：优秀的平台是打响品牌的基础", (), 0, "other"),
+    ("你去看《营销管理》，会发现它与运营不同", (), 0, "comparison"),
+    ("你去看《营销管理》这本书", (), 0, "other"),
+    ("而事实上，推广工作也会划分给运营", (), 1, "other"),
+    ("网站设计美观大方，具备国际特色；", (), 0, "other"),
+    ("内容运营：策划和编辑高质量的内容。", (), 1, "responsibility"),  # a label, then a duty verb
+    ("具备较强的数据分析能力，能够深入挖掘数据", (), 0, "requirement"),
+    ("产品经理是负责产品规划、设计和推出的职位。", (), 1, "definition"),
+    ("市场工作针对的是事，运营工作针对的是人。", (), 2, "comparison"),  # two roles as subjects
+    ("而推广则是通过各种营销手段传递信息。", (), 1, "comparison"),  # the second side of a contrast
+    ("制定详细的活动流程，确保活动顺利进行。", (), 0, "responsibility"),  # 流程 inside a duty
+    ("了解用户的需求，以便提供个性化的服务。", (), 0, "responsibility"),  # 以便 closing a duty
+    ("数据运营的目的是通过分析发现问题。", (), 1, "goal"),
+])
+def test_claim_types(rules, lexicon: roles.Lexicon, text: str, section: tuple[str, ...], sides: int,
+                     expected: str) -> None:
+    assert claim_types.classify(text, section, "", rules, lexicon.find, sides) == expected
+
+
+def test_a_sentence_without_a_form_of_its_own_takes_the_title_s(rules, lexicon: roles.Lexicon) -> None:
+    assert claim_types.classify("连接产品与用户", (), "产品经理岗位职责", rules, lexicon.find) == "responsibility"
+    assert claim_types.classify("连接产品与用户", (), "", rules, lexicon.find) == "other"
+
+
+def test_an_unknown_type_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "t.toml"
+    bad.write_text('[[type]]\nid = "duty"\npattern = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown claim types: duty"):
+        claim_types.load_types(bad)
