@@ -31,7 +31,6 @@ STOP = ("。", "！", "；", "…", "!", ";")
 CLAUSE_MARKS = frozenset("，、；：,;:")
 QUESTION = re.compile(r"[？?]|什么|如何|怎么|怎样|哪些|哪个|为什么|为何|是否|吗[。，]?$|呢[。，]?$")
 EXCLAIM = re.compile(r"[！!]|[吧啊呀哦哈嘛啦][。！，]?$")
-FIRST_PERSON = re.compile(r"我|咱|笔者|小编")
 SECOND_PERSON = re.compile(r"你|您")
 META = re.compile(r"本文|本篇|这篇文章|文章|笔者|小编|今天|咱们|给大家|为大家|带你|聊聊|来看看|了解一下|盘点|详解|"
                   r"一起来|简单说说|介绍")
@@ -42,17 +41,12 @@ PRONOUN_START = re.compile(r"^(?:这|那|其|它|他|她|此|该)")
 CONNECTIVE_START = re.compile(r"^(?:而|但|所以|因此|并且|同时|此外|另外|然而|不过|因为|于是|也|还|并)")
 LABEL = re.compile(r"^[^，。；：:]{2,14}[：:]")
 NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})+|[一二三四五六七八九十]+[：:]|第[一二三四五六七八九十\d]+)")
-# A clause-initial noun phrase that is no role, then a predicate: "品牌策划是指…", "渠道策略和推广策略是…"
-FOREIGN_SUBJECT = re.compile(
-    r"^[\u4e00-\u9fffA-Za-z]{2,10}?(?:是指|指的是|就是|是一|是|负责|需要|主要|则|侧重|旨在|通过)")
-PRONOUNS = re.compile(r"^(?:这|那|其|它|他|她|此|该|我|你|您|咱|大家|很多|有些|一些|每个|不同|所有|任何)")
-PLACEHOLDER = re.compile(r"[XＸ×]{2,}|某某|\*{3,}|〇〇")
 MARKET = re.compile(r"市场规模|亿元|万元|增长率|同比|百分之|\d+(?:\.\d+)?%|政府|政策|经济|公司|企业|品牌|产品")
 BASES = ("subject", "paragraph", "heading", "page", "mention")
 FEATURES = ("bias", "length", "short", "stop", "open", "clauses", "function_words", "digits", "latin", "question",
-            "exclaim", "first_person", "second_person", "meta", "example", "narrative", "pronoun_start",
-            "connective_start", "label", "placeholder", "market", "in_list", "first", "last", "last_open",
-            "typed", *(f"basis_{b}" for b in BASES), "page_subjects", "announce", "numbered", "foreign_subject",
+            "exclaim", "second_person", "meta", "example", "narrative", "pronoun_start",
+            "connective_start", "label", "market", "in_list", "first", "last", "last_open",
+            "typed", *(f"basis_{b}" for b in BASES), "page_subjects", "announce", "numbered",
             "bare_line", "next_prose", "bare_neighbour")
 
 
@@ -106,7 +100,6 @@ def features(claims: Sequence[Claim], index: int, text: str, page_subjects: floa
         sum(ch.isascii() and ch.isalpha() for ch in words) / n,
         float(bool(QUESTION.search(words))),
         float(bool(EXCLAIM.search(words))),
-        float(bool(FIRST_PERSON.search(words))),
         float(bool(SECOND_PERSON.search(words))),
         float(bool(META.search(words))),
         float(bool(EXAMPLE.search(words))),
@@ -114,7 +107,6 @@ def features(claims: Sequence[Claim], index: int, text: str, page_subjects: floa
         float(bool(PRONOUN_START.match(words))),
         float(bool(CONNECTIVE_START.match(words))),
         float(bool(LABEL.match(words))),
-        float(bool(PLACEHOLDER.search(words))),
         min(len(MARKET.findall(words)) / 2, 1.0),
         float(bool(claim.section) and claim.section[-1].endswith(("：", ":"))),
         float(index == 0),
@@ -125,8 +117,6 @@ def features(claims: Sequence[Claim], index: int, text: str, page_subjects: floa
         page_subjects,
         float(bool(ANNOUNCE.search(words))),
         float(bool(NUMBERED.match(words))),
-        float(claim.basis != "subject" and not PRONOUNS.match(words) and not LABEL.match(words)
-              and bool(FOREIGN_SUBJECT.match(words))),
         float(bare),
         float(bare and after is not None and _stops(after.text) and len(after.text) > len(words) + 10),
         float(bare and any(c is not None and _bare(c, text) for c in (before, after))),
@@ -175,7 +165,7 @@ def make(cfg: ClaimsConfig, config: Config) -> Stage:
 
     def claims(doc: Document) -> Document | Drop:
         kept: list[Claim] = []
-        removed = list(doc.removed)
+        removed = [r for r in doc.removed if r.stage != "claims"]  # run again after templates: judged afresh
         for i, (claim, x) in enumerate(zip(doc.claims, page_features(doc), strict=True)):
             if cut_off(doc.claims, i, cfg.cut_min_chars):
                 removed.append(Removal("claims", "claims.cut_off", claim.text))

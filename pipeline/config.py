@@ -101,10 +101,10 @@ class RolesConfig:
     lexicon: str = "roles.toml"  # role ids, names, aliases (relative to the config file, or packaged)
     claim_types: str = "claim_types.toml"  # claim type rules: the forms of each type
     # A page gives claims only when it is about roles: its title names one, or this many of its
-    # headings do (one is enough when the term is not a weak one), or this many claims name a role
-    # with a term that is not weak. Set both to 0 to keep every page.
+    # headings do (one is enough when the term is not a weak one), or this many claims have a role
+    # as their subject, named by a term that is not weak. Set both to 0 to keep every page.
     topic_min_headings: int = 2
-    topic_min_claims: int = 3  # (see topic_min_headings)
+    topic_min_claims: int = 2  # (see topic_min_headings)
 
 
 @dataclass(frozen=True)

@@ -45,20 +45,24 @@ class Subjects:
     modifier: re.Pattern[str]  # after a term that only modifies a noun (运营策略)
     joiner: re.Pattern[str]  # between two subjects of one clause
     suffix: re.Pattern[str]  # what may follow a subject (运营人员, 产品经理这个岗位)
+    governed: re.Pattern[str]  # right before a role that is the other side of a relation (分管市场部)
 
     @classmethod
     def of(cls, data: dict[str, list[str]]) -> Subjects:
         def alt(key: str) -> str:
             return "|".join(map(re.escape, sorted(data.get(key, ()), key=len, reverse=True))) or r"(?!)"
         return cls(re.compile(rf"(?:{alt('lead')})*"), re.compile(rf"(?:{alt('modifies')})"),
-                   re.compile(rf"(?:{alt('suffix')})?\s*(?:{alt('joiner')})\s*"), re.compile(rf"(?:{alt('suffix')})?"))
+                   re.compile(rf"(?:{alt('suffix')})?\s*(?:{alt('joiner')})\s*"), re.compile(rf"(?:{alt('suffix')})?"),
+                   re.compile(rf"(?:{alt('governed')})$"))
 
     def pick(self, text: str, mentions: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
         """The mentions that are subjects: at the start of a clause, or joined to the subject before them."""
         out: list[tuple[int, int, str, str]] = []
-        for mention in mentions:
-            start, end = mention[0], mention[1]
-            if out and self.joiner.fullmatch(text, out[-1][1], start):
+        for i, mention in enumerate(mentions):
+            start, end, role = mention[0], mention[1], mention[2]
+            glossed = i + 1 < len(mentions) and mentions[i + 1][2] == role and text[end:mentions[i + 1][0]] in "（("
+            joined = bool(out) and self.joiner.fullmatch(text, out[-1][1], start) is not None
+            if joined or glossed or self.governed.search(text, 0, start):
                 out.append(mention)
                 continue
             clause = max((m.end() for m in CLAUSE_END.finditer(text, 0, start)), default=0)
@@ -181,22 +185,23 @@ def page_subject(doc: Document, lexicon: Lexicon) -> tuple[str, ...]:
 
 
 def on_topic(doc: Document, tagged: tuple[Claim, ...], lexicon: Lexicon, cfg: RolesConfig) -> bool:
-    """Whether the page is about roles, from its title (a page without one: its opening line, which
-    states the topic), its headings and its role-naming claims."""
+    """Whether the page is about roles (运营 in general counts), from its title (a page without one:
+    its opening line, which states the topic), its headings and the claims whose subject is a role."""
     if lexicon.find(doc.title or next(iter(doc.lines), "")):
         return True
     headings = {h for claim in doc.claims for h in claim.section}
     named = [h for h in headings if lexicon.find(h)]
     if len(named) >= cfg.topic_min_headings or any(lexicon.find(h, strong=True) for h in named):
         return True
-    return sum(1 for c in tagged if lexicon.find(c.text, strong=True)) >= cfg.topic_min_claims
+    subjects = sum(1 for c in tagged if c.basis == "subject" and lexicon.subjects(c.text, strong=True))
+    return subjects >= cfg.topic_min_claims
 
 
 def make(cfg: RolesConfig, config: Config) -> Stage:
     lexicon = load_lexicon(config.data_file(cfg.lexicon))
     rules = claim_types.load_types(config.data_file(cfg.claim_types))
 
-    def tag(doc: Document) -> tuple[Claim, ...]:
+    def tag(doc: Document) -> tuple[tuple[Claim, ...], tuple[Removal, ...]]:
         """Each claim that is about a role, with its roles: the subjects it names, else its paragraph's
         subject (the roles of the sentence before it in the same paragraph), else its heading's, else
         the page's (its title's subjects, or the subject its claims name most)."""
@@ -205,7 +210,8 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         narrowing = title if len(title) == 1 else ()  # on a page about one role, 运营人员 are its people
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}
-        out = []
+        out: list[Claim] = []
+        lost: list[Removal] = []  # no role of its own, none above it and none on the page
         for claim in doc.claims:
             heading = headings.get(claim.section)
             if heading is None:
@@ -225,11 +231,13 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                     subject.setdefault(claim.paragraph, roles)
             if roles:
                 out.append(claim._replace(roles=roles, basis=basis))
-        return tuple(out)
+            else:
+                lost.append(Removal("roles", "roles.no_role", claim.text))
+        return tuple(out), tuple(lost)
 
     def roles(doc: Document) -> Document | Drop:
-        tagged = tag(doc)
-        removed = tuple(r for r in doc.removed if r.stage != "roles")  # idempotent when run again
+        tagged, lost = tag(doc)
+        removed = tuple(r for r in doc.removed if r.stage != "roles") + lost  # idempotent when run again
         if tagged and not on_topic(doc, tagged, lexicon, cfg):
             removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
             tagged = ()

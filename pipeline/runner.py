@@ -58,21 +58,24 @@ log = logging.getLogger(__name__)
 
 
 # Stages that run again on a page after the corpus-level template step removed lines from it.
-AFTER_TEMPLATES = ("segment", "roles")
+AFTER_TEMPLATES = ("segment", "roles", "claims")
 
 
-def build_stages(cfg: Config) -> list[tuple[str, Stage]]:
-    """The per-document pipeline, in order. After it, at corpus level: templates, dedup, write."""
-    return [
-        ("decode", decode.make(cfg.decode)),
-        ("extract", extract.make(cfg.extract, cfg)),
-        ("normalise", normalise.make(cfg.normalise)),
-        ("boilerplate", boilerplate.make(cfg.boilerplate, cfg)),
-        ("markup", markup.make()),
-        ("segment", segment.make(cfg.segment)),
-        ("roles", roles.make(cfg.roles, cfg)),
-        ("claims", claims.make(cfg.claims, cfg)),
+def build_stages(cfg: Config, until: str | None = None) -> list[tuple[str, Stage]]:
+    """The per-document pipeline, in order (up to and including `until`: the model-fitting scripts
+    stop before the model they fit). After it, at corpus level: templates, dedup, write."""
+    stages: list[tuple[str, Callable[[], Stage]]] = [
+        ("decode", lambda: decode.make(cfg.decode)),
+        ("extract", lambda: extract.make(cfg.extract, cfg)),
+        ("normalise", lambda: normalise.make(cfg.normalise)),
+        ("boilerplate", lambda: boilerplate.make(cfg.boilerplate, cfg)),
+        ("markup", markup.make),
+        ("segment", lambda: segment.make(cfg.segment)),
+        ("roles", lambda: roles.make(cfg.roles, cfg)),
+        ("claims", lambda: claims.make(cfg.claims, cfg)),
     ]
+    names = [name for name, _ in stages]
+    return [(name, make()) for name, make in stages[: names.index(until) + 1 if until else len(stages)]]
 
 
 class LockedError(Exception):
@@ -305,7 +308,7 @@ def remove_templates(db: state.State, rules: templates.Rules, cfg: Config,
         cleaned = templates.apply(doc, keys, rules)
         if cleaned is not None and cleaned.lines:
             for stage in again:
-                cleaned = stage(cleaned)  # type: ignore[assignment]  # segment and roles never drop
+                cleaned = stage(cleaned)  # type: ignore[assignment]  # these stages never drop a page
             removed.update(r.rule for r in cleaned.removed if r.stage == templates.STAGE)
             db.replace_document(cleaned, dedup.page_signature(cleaned.text, cfg.dedup),
                                 [canonical(c.text) for c in cleaned.claims])

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from .config import SegmentConfig
-from .model import Claim, Document, Drop, Stage
+from .model import Claim, Document, Drop, Removal, Stage
 from .text import fold
 
 SENTENCE_END = "。！？；…"
@@ -175,14 +175,20 @@ def make(cfg: SegmentConfig) -> Stage:
         path: list[tuple[int, str]] = []  # (level, heading)
         lead_in: str | None = None
         claims: list[Claim] = []
+        dropped: list[Removal] = []  # sentences that are no claim: questions, scraps, continuations
 
         def emit(line: str, start: int, end: int, section: tuple[str, ...], line_start: int, unit: int) -> None:
             for s, e in split_sentences(line[start:end]):
                 for a, b in split_long(line, s + start, e + start, cfg.max_claim_chars):
                     sentence = line[a:b].strip()
-                    if QUESTION.search(sentence) or len(fold(sentence)) < cfg.min_claim_chars:
+                    if QUESTION.search(sentence):
+                        dropped.append(Removal("segment", "segment.question", sentence))
+                        continue
+                    if len(fold(sentence)) < cfg.min_claim_chars:
+                        dropped.append(Removal("segment", "segment.short", sentence))
                         continue
                     if sentence.startswith(cfg.fragment_starts) and len(sentence) <= cfg.fragment_max_chars:
+                        dropped.append(Removal("segment", "segment.fragment", sentence))
                         continue
                     lead = len(line[a:b]) - len(line[a:b].lstrip())
                     claims.append(Claim(sentence, section, char_start=line_start + a + lead,
@@ -213,6 +219,7 @@ def make(cfg: SegmentConfig) -> Stage:
                     lead_in = line[last:].strip()  # keeps its colon: the section shows it leads a list
                     continue
             emit(line, body_start, len(line), section, line_start, unit)
-        return replace(doc, text=text, claims=tuple(claims))
+        removed = tuple(r for r in doc.removed if r.stage != "segment")  # run again after templates
+        return replace(doc, text=text, claims=tuple(claims), removed=removed + tuple(dropped))
 
     return segment

@@ -37,9 +37,7 @@ def pages(shared: Path, until: str, cfg: Config | None = None) -> Iterator[tuple
     """(document after the stages up to and including `until`, its gold entry, its site) for every
     gold page of the shared samples."""
     cfg = cfg or Config()
-    stages = runner.build_stages(cfg)
-    names = [name for name, _ in stages]
-    stages = stages[: names.index(until) + 1]
+    stages = runner.build_stages(cfg, until)
     where = sites(shared)
     for folder, gold_file in SETS:
         gold = json.loads((shared / gold_file).read_text(encoding="utf-8"))["docs"]
