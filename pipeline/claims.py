@@ -1,17 +1,18 @@
 """Claims stage: keep the sentences that state something about a role, drop the rest with a reason.
 
 Segmenting keeps every sentence of the article; many are not claims: meta-text about the article
-(本文将从…), questions, rhetoric, examples and anecdotes, sentences about the market or a company on a
-role page, a last sentence the excerpt cut off, placeholders. Each candidate is judged by its shape
-(stop, length, clauses, question and exclamation marks, first and second person, meta, example and
-narrative words, how it starts), where it stands (first, last, in a list) and how its roles were
-found (its own subject, its paragraph's, its heading's or only the page's: a sentence that names no
-role under a heading that names none is seldom about one). Each feature is a number in [0, 1]; a
-logistic model weighs them. The weights are data (`data/claim_model.toml`), fitted by
-`scripts/fit_claims.py` on the shared samples' labelled sentences and measured there on sites the
-fit did not see. A sentence the model gives less than `keep` goes, recorded as `claims.not_claim`
-with the features that decided. Before the model, the page's last sentence goes when the end of the
-text cut it off (`claims.cut_off`: no closing mark, longer than a list item or a heading).
+(本文将从…), announcements of a list, questions, rhetoric, examples and anecdotes, headings, sentences
+about the market or a company on a role page. Each candidate is judged by its shape (stop, length,
+clauses, function words, question and exclamation marks, second person, meta, example and narrative
+words, how it starts), where it stands (first, last, a bare line before prose, in a list) and how
+its roles were found (`Claim.basis`: its own subject, its paragraph's, its heading's or only the
+page's: a sentence that names no role under a heading that names none is seldom about one). Each
+feature is a number in [0, 1]; a logistic model weighs them. The weights are data
+(`data/claim_model.toml`), fitted by `scripts/fit_claims.py` on the shared samples' labelled
+sentences and measured there on sites the fit did not see. A sentence the model gives less than
+`keep` goes, recorded as `claims.not_claim` with the features that decided. Before the model, the
+page's last sentence goes when the end of the text cut it off (`claims.cut_off`: no closing mark,
+longer than a list item or a heading).
 """
 
 from __future__ import annotations

@@ -58,3 +58,11 @@ def test_a_line_without_a_space_is_one_part() -> None:
     assert segment.split_inline("新媒体运营的前途\u3000新媒体运营是一个很有前途的职业方向") == [
         (0, "新媒体运营的前途"), (9, "新媒体运营是一个很有前途的职业方向")]
     assert segment.split_inline("新媒体运营的前途新媒体运营") == [(0, "新媒体运营的前途新媒体运营")]
+
+
+def test_sentences_that_are_no_claims_are_recorded_with_their_reason() -> None:
+    doc = claims_of(("运营负责增长。好的。为什么要做运营？就是这样。",))
+    assert [c.text for c in doc.claims] == ["运营负责增长。"]
+    assert [(r.rule, r.text) for r in doc.removed] == [
+        ("segment.short", "好的。"), ("segment.question", "为什么要做运营？"), ("segment.fragment", "就是这样。")]
+    assert claims_of(doc.lines).removed == doc.removed  # segmenting again (after templates) records them once
