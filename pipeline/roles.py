@@ -32,6 +32,7 @@ class Role:
     broader: str | None = None
 
 
+Mention = tuple[int, int, str, str]  # start, end, role id, lower-cased term
 CLAUSE_END = re.compile(r"[，,；;：:。！？!?]")
 UNMARK = str.maketrans("", "", " \t\u3000“”‘’「」『』【】《》\"'*#-•·●▪►▶")  # quotes and bullets are not words
 TOPIC_LEAD = 6  # at most this many characters before a clause's topic
@@ -55,9 +56,9 @@ class Subjects:
                    re.compile(rf"(?:{alt('suffix')})?\s*(?:{alt('joiner')})\s*"), re.compile(rf"(?:{alt('suffix')})?"),
                    re.compile(rf"(?:{alt('governed')})$"))
 
-    def pick(self, text: str, mentions: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    def pick(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """The mentions that are subjects: at the start of a clause, or joined to the subject before them."""
-        out: list[tuple[int, int, str, str]] = []
+        out: list[Mention] = []
         for i, mention in enumerate(mentions):
             start, end, role = mention[0], mention[1], mention[2]
             glossed = i + 1 < len(mentions) and mentions[i + 1][2] == role and text[end:mentions[i + 1][0]] in "（("
@@ -90,12 +91,20 @@ class Lexicon:
 
     def subjects(self, text: str, strong: bool = False) -> tuple[str, ...]:
         """Role ids the text is about: the subjects of its clauses, not roles named in passing."""
+        return self.ids(self.analyse(text)[1], strong)
+
+    def analyse(self, text: str) -> tuple[list[Mention], list[Mention]]:
+        """Every role term in the text, and those that are subjects of their clause."""
         mentions = self.mentions(text)
-        if self.subject is not None:
-            mentions = self.subject.pick(text, mentions)
+        return mentions, (self.subject.pick(text, mentions) if self.subject is not None else mentions)
+
+    def ids(self, mentions: list[Mention], strong: bool = False) -> tuple[str, ...]:
+        """The mentions' role ids in order of first mention, without repeats (strong: no weak terms)."""
+        if not mentions:
+            return ()  # most sentences: nothing to collect
         return tuple(dict.fromkeys(role for _, _, role, term in mentions if not (strong and term in self.weak)))
 
-    def mentions(self, text: str) -> list[tuple[int, int, str, str]]:
+    def mentions(self, text: str) -> list[Mention]:
         """Each role term in text as (start, end, role id, lower-cased term), left to right."""
         if self.mask is not None:
             text = self.mask.sub(lambda m: "\0" * len(m.group(0)), text)
@@ -105,8 +114,7 @@ class Lexicon:
 
     def find(self, text: str, strong: bool = False) -> tuple[str, ...]:
         """Role ids mentioned in text, in order of first mention, without repeats (strong: no weak terms)."""
-        return tuple(dict.fromkeys(role for _, _, role, term in self.mentions(text)
-                                   if not (strong and term in self.weak)))
+        return self.ids(self.mentions(text), strong)
 
     @cached_property
     def broader(self) -> dict[str, str | None]:
@@ -178,67 +186,64 @@ def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexico
     return tuple(dict.fromkeys(context + roles))
 
 
-def page_subject(doc: Document, lexicon: Lexicon) -> tuple[str, ...]:
-    """The role a page without a titled one is about: the subject its claims name most often."""
-    counts = Counter(role for claim in doc.claims for role in lexicon.subjects(claim.text, strong=True))
-    return tuple(role for role, _ in counts.most_common(1))
-
-
-def on_topic(doc: Document, tagged: tuple[Claim, ...], lexicon: Lexicon, cfg: RolesConfig) -> bool:
+def on_topic(doc: Document, strong_subjects: int, lexicon: Lexicon, cfg: RolesConfig) -> bool:
     """Whether the page is about roles (运营 in general counts), from its title (a page without one:
-    its opening line, which states the topic), its headings and the claims whose subject is a role."""
+    its opening line, which states the topic), its headings and the claims whose subject is a role
+    named by a term that is not weak (`strong_subjects` of them)."""
     if lexicon.find(doc.title or next(iter(doc.lines), "")):
         return True
     headings = {h for claim in doc.claims for h in claim.section}
     named = [h for h in headings if lexicon.find(h)]
     if len(named) >= cfg.topic_min_headings or any(lexicon.find(h, strong=True) for h in named):
         return True
-    subjects = sum(1 for c in tagged if c.basis == "subject" and lexicon.subjects(c.text, strong=True))
-    return subjects >= cfg.topic_min_claims
+    return strong_subjects >= cfg.topic_min_claims
 
 
 def make(cfg: RolesConfig, config: Config) -> Stage:
     lexicon = load_lexicon(config.data_file(cfg.lexicon))
     rules = claim_types.load_types(config.data_file(cfg.claim_types))
 
-    def tag(doc: Document) -> tuple[tuple[Claim, ...], tuple[Removal, ...]]:
+    def tag(doc: Document) -> tuple[tuple[Claim, ...], tuple[Removal, ...], int]:
         """Each claim that is about a role, with its roles: the subjects it names, else its paragraph's
         subject (the roles of the sentence before it in the same paragraph), else its heading's, else
-        the page's (its title's subjects, or the subject its claims name most)."""
+        the page's (its title's subjects, or the subject its claims name most); the claims that have
+        none; how many claims have a strong subject."""
+        found = [lexicon.analyse(claim.text) for claim in doc.claims]
+        strong = [lexicon.ids(subjects, strong=True) for _, subjects in found]
         title = lexicon.subjects(doc.title or "")
-        page = title or page_subject(doc, lexicon)
+        page = title or tuple(role for role, _ in Counter(r for roles in strong for r in roles).most_common(1))
         narrowing = title if len(title) == 1 else ()  # on a page about one role, 运营人员 are its people
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}
         out: list[Claim] = []
         lost: list[Removal] = []  # no role of its own, none above it and none on the page
-        for claim in doc.claims:
+        for claim, (mentions, subjects), own_strong in zip(doc.claims, found, strong, strict=True):
             heading = headings.get(claim.section)
             if heading is None:
                 heading = headings[claim.section] = next(
                     (found for h in reversed(claim.section) if (found := lexicon.find(h))), ())
-            own = lexicon.subjects(claim.text)
+            own = lexicon.ids(subjects)
             if own:
-                roles = resolve(own, bool(lexicon.subjects(claim.text, strong=True)), heading or narrowing, lexicon)
+                roles = resolve(own, bool(own_strong), heading or narrowing, lexicon)
                 basis = "subject"
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = roles
             else:
                 roles, basis = next(((found, name) for name, found in (
                     ("paragraph", subject.get(claim.paragraph)), ("heading", heading), ("page", page),
-                    ("mention", lexicon.find(claim.text))) if found), ((), ""))
+                    ("mention", lexicon.ids(mentions))) if found), ((), ""))
                 if claim.paragraph >= 0:
                     subject.setdefault(claim.paragraph, roles)
             if roles:
                 out.append(claim._replace(roles=roles, basis=basis))
             else:
                 lost.append(Removal("roles", "roles.no_role", claim.text))
-        return tuple(out), tuple(lost)
+        return tuple(out), tuple(lost), sum(1 for roles in strong if roles)
 
     def roles(doc: Document) -> Document | Drop:
-        tagged, lost = tag(doc)
+        tagged, lost, strong_subjects = tag(doc)
         removed = tuple(r for r in doc.removed if r.stage != "roles") + lost  # idempotent when run again
-        if tagged and not on_topic(doc, tagged, lexicon, cfg):
+        if tagged and not on_topic(doc, strong_subjects, lexicon, cfg):
             removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
             tagged = ()
         title = doc.title or ""
