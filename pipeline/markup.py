@@ -24,6 +24,7 @@ ROW_NUMBER = re.compile(r"^\d{1,3}$")
 HEADER_CELL_CHARS = 16  # a header cell is a short name, without clause marks
 CLAUSE_MARKS = re.compile(r"[，。；、,;]")
 MIN_ROWS = 2
+MARKDOWN = re.compile(r"[|｜*#]")  # a line without any of these has no Markdown
 ITEM = "- "  # the segmenter's list item marker
 
 
@@ -104,7 +105,7 @@ def plain(lines: tuple[str, ...]) -> tuple[list[str], list[Removal]]:
 
 def make() -> Stage:
     def markup(doc: Document) -> Document | Drop:
-        if not any(ch in line for line in doc.lines for ch in "|｜*#"):
+        if not any(map(MARKDOWN.search, doc.lines)):
             return doc  # most pages have no Markdown at all
         lines, removed = plain(doc.lines)
         kept = tuple(r for r in doc.removed if r.stage != "markup")  # idempotent when run again

@@ -12,9 +12,11 @@ mentions 销售) gives no claims; they are recorded as removed (roles.off_topic)
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -97,6 +99,22 @@ class Lexicon:
         """Every role term in the text, and those that are subjects of their clause."""
         mentions = self.mentions(text)
         return mentions, (self.subject.pick(text, mentions) if self.subject is not None else mentions)
+
+    def analyse_page(self, text: str, claims: Sequence[Claim]) -> list[tuple[list[Mention], list[Mention]]]:
+        """`analyse` of every claim. When the claims' offsets point into the page's text (in order, as
+        the segmenter makes them), its terms are found in one pass over the text, not one per claim."""
+        starts = [c.char_start for c in claims]
+        if (not claims or starts != sorted(starts) or len(text.lower()) != len(text)
+                or any(text[c.char_start:c.char_end] != c.text for c in claims)):
+            return [self.analyse(c.text) for c in claims]
+        own: list[list[Mention]] = [[] for _ in claims]
+        for start, end, role, term in self.mentions(text):
+            i = bisect.bisect_right(starts, start) - 1
+            if i >= 0 and end <= claims[i].char_end:  # a term inside the claim, not across two
+                at = claims[i].char_start
+                own[i].append((start - at, end - at, role, term))
+        pick = self.subject.pick if self.subject is not None else None
+        return [(m, pick(c.text, m) if pick and m else m) for c, m in zip(claims, own, strict=True)]
 
     def ids(self, mentions: list[Mention], strong: bool = False) -> tuple[str, ...]:
         """The mentions' role ids in order of first mention, without repeats (strong: no weak terms)."""
@@ -208,7 +226,7 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         subject (the roles of the sentence before it in the same paragraph), else its heading's, else
         the page's (its title's subjects, or the subject its claims name most); the claims that have
         none; how many claims have a strong subject."""
-        found = [lexicon.analyse(claim.text) for claim in doc.claims]
+        found = lexicon.analyse_page(doc.text, doc.claims)
         strong = [lexicon.ids(subjects, strong=True) for _, subjects in found]
         title = lexicon.subjects(doc.title or "")
         page = title or tuple(role for role, _ in Counter(r for roles in strong for r in roles).most_common(1))
@@ -229,9 +247,14 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = roles
             else:
-                roles, basis = next(((found, name) for name, found in (
-                    ("paragraph", subject.get(claim.paragraph)), ("heading", heading), ("page", page),
-                    ("mention", lexicon.ids(mentions))) if found), ((), ""))
+                if roles := subject.get(claim.paragraph, ()):
+                    basis = "paragraph"
+                elif roles := heading:
+                    basis = "heading"
+                elif roles := page:
+                    basis = "page"
+                else:
+                    roles, basis = lexicon.ids(mentions), "mention"
                 if claim.paragraph >= 0:
                     subject.setdefault(claim.paragraph, roles)
             if roles:

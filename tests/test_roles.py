@@ -3,9 +3,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pipeline import roles
-from pipeline.config import Config, ConfigError
+from pipeline import roles, segment
+from pipeline.config import Config, ConfigError, SegmentConfig
 from pipeline.model import Claim, Document
 
 
@@ -132,3 +134,11 @@ def test_a_sentence_with_no_role_anywhere_is_recorded(stage) -> None:
     out = stage(Document("a", "text", title="岗位说明", claims=claims))
     assert [(c.text, c.basis) for c in out.claims] == [("负责写稿。", "heading"), ("负责拉新。", "heading")]
     assert [(r.rule, r.text) for r in out.removed] == [("roles.no_role", "天气很好。")]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["内容运营负责写稿", "与销售合作", "运营商", "SEM专员", "，", "。", "和", "产品经理",
+                                 "运营策略", "（", "）", "COO"]), max_size=30))
+def test_one_pass_over_the_page_finds_what_each_sentence_finds(lexicon: roles.Lexicon, words: list[str]) -> None:
+    doc = segment.make(SegmentConfig())(Document("a", "text", lines=("".join(words),)))
+    assert lexicon.analyse_page(doc.text, doc.claims) == [lexicon.analyse(c.text) for c in doc.claims]
