@@ -68,11 +68,17 @@ def table_lines(rows: list[list[str]]) -> tuple[list[str], list[str]]:
     return out, gone
 
 
+def _unmark(line: str) -> str:
+    """The line without emphasis and heading marks, stripped (most lines have none)."""
+    if not MARKDOWN.search(line):
+        return line.strip()
+    return HEADING_MARK.sub("", EMPHASIS.sub(_unemphasise, line).strip()).strip()
+
+
 def plain(lines: tuple[str, ...]) -> tuple[list[str], list[Removal]]:
     """The lines with emphasis and heading marks gone and every table written as a list."""
-    split = [part for line in lines for part in GLUED_HEADING.sub("\n", line).split("\n")]
-    pairs = [(part, text) for part in split
-             if (text := HEADING_MARK.sub("", EMPHASIS.sub(_unemphasise, part).strip()).strip())]
+    split = [part for line in lines for part in (GLUED_HEADING.sub("\n", line).split("\n") if "#" in line else (line,))]
+    pairs = [(part, text) for part in split if (text := _unmark(part))]
     split = [part for part, _ in pairs]
     cleaned = [text for _, text in pairs]
     out: list[str] = []
