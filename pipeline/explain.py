@@ -1,4 +1,5 @@
-"""`explain FILE`: each line of a page marked kept or removed (with the rule), then its claims."""
+"""`explain FILE`: each line of a page marked kept or removed (with the rule), the sentences that
+are no claims (with the rule, and for the claim model the features that decided), then its claims."""
 
 from __future__ import annotations
 
@@ -52,15 +53,22 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
     if isinstance(last, Drop):
         out.append(f"== dropped at {last_name}: {last.reason}{': ' + last.detail if last.detail else ''}")
         return out
-    off_topic = [r for r in last.removed if r.stage == "roles"]
+    off_topic = [r for r in last.removed if r.rule == "roles.off_topic"]
     if off_topic:
         out.append(f"== not about roles: {len(off_topic)} claims naming a role removed [{off_topic[0].rule}]")
         out.extend(f" - DROP  | {r.text}" for r in off_topic)
+    not_claims = [r for r in last.removed if r.stage in NOT_CLAIMS]
+    if not_claims:
+        out.append(f"== not claims ({len(not_claims)})")
+        out.extend(f" - DROP  | {r.text}  [{r.rule}{': ' + r.why if r.why else ''}]" for r in not_claims)
     out.append(f"== claims ({len(last.claims)})")
     for c in last.claims:
         section = " > ".join(c.section)
         out.append(f"   [{','.join(c.roles)}] {c.claim_type} | {c.text}" + (f"   ({section})" if section else ""))
     return out
+
+
+NOT_CLAIMS = ("segment", "claims")  # stages whose removals are sentences judged no claim
 
 
 COLOURS = ((" - DROP", "31"), (" ~ CUT", "33"), ("   keep", "2"), ("==", "1;36"), ("   [", "32"))  # by line start

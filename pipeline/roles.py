@@ -221,11 +221,11 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
     lexicon = load_lexicon(config.data_file(cfg.lexicon))
     rules = claim_types.load_types(config.data_file(cfg.claim_types))
 
-    def tag(doc: Document) -> tuple[tuple[Claim, ...], tuple[Removal, ...], int]:
+    def tag(doc: Document) -> tuple[tuple[Claim, ...], int]:
         """Each claim that is about a role, with its roles: the subjects it names, else its paragraph's
         subject (the roles of the sentence before it in the same paragraph), else its heading's, else
-        the page's (its title's subjects, or the subject its claims name most); the claims that have
-        none; how many claims have a strong subject."""
+        the page's (its title's subjects, or the subject its claims name most); and how many claims
+        have a strong subject. A sentence with none of these is about something else: no claim."""
         found = lexicon.analyse_page(doc.text, doc.claims)
         strong = [lexicon.ids(subjects, strong=True) for _, subjects in found]
         title = lexicon.subjects(doc.title or "")
@@ -234,7 +234,6 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}
         out: list[Claim] = []
-        lost: list[Removal] = []  # no role of its own, none above it and none on the page
         for claim, (mentions, subjects), own_strong in zip(doc.claims, found, strong, strict=True):
             heading = headings.get(claim.section)
             if heading is None:
@@ -257,15 +256,13 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                     roles, basis = lexicon.ids(mentions), "mention"
                 if claim.paragraph >= 0:
                     subject.setdefault(claim.paragraph, roles)
-            if roles:
+            if roles:  # else: article text about something else, kept in the page's text, no claim
                 out.append(claim._replace(roles=roles, basis=basis))
-            else:
-                lost.append(Removal("roles", "roles.no_role", claim.text))
-        return tuple(out), tuple(lost), sum(1 for roles in strong if roles)
+        return tuple(out), sum(1 for roles in strong if roles)
 
     def roles(doc: Document) -> Document | Drop:
-        tagged, lost, strong_subjects = tag(doc)
-        removed = tuple(r for r in doc.removed if r.stage != "roles") + lost  # idempotent when run again
+        tagged, strong_subjects = tag(doc)
+        removed = tuple(r for r in doc.removed if r.stage != "roles")  # idempotent when run again
         if tagged and not on_topic(doc, strong_subjects, lexicon, cfg):
             removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
             tagged = ()

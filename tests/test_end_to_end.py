@@ -170,6 +170,17 @@ def test_explain_shows_claims_of_a_page_not_about_roles(tmp_path: Path) -> None:
     assert result.stdout.rstrip().endswith("== claims (0)")
 
 
+def test_explain_lists_the_sentences_that_are_no_claims_with_their_reason(tmp_path: Path) -> None:
+    page = tmp_path / "pm.txt"
+    page.write_text("产品经理的职责\n\n产品经理负责需求分析和产品规划，并协调设计与开发。为什么要做产品？\n\n"
+                    "总的来说这些工作都是产品经理需要长期坚持并不断优化的核心内容和方\n", encoding="utf-8")
+    result = cli("explain", str(page))
+    assert result.returncode == 0
+    assert " - DROP  | 为什么要做产品？  [segment.question]" in result.stdout
+    assert "[claims.cut_off]" in result.stdout  # the last sentence, cut off by the end of the text
+    assert "== claims (1)" in result.stdout
+
+
 def test_bounded_map_keeps_order_and_reads_ahead_only_a_few() -> None:
     class Done:  # a future that is already done
         def __init__(self, value: list[int]) -> None:
