@@ -54,3 +54,9 @@ def test_a_model_file_for_other_features_is_a_config_error(tmp_path: Path) -> No
     bad.write_text("[weights]\nbias = 1.0\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="exactly the features"):
         claims.load_model(bad)
+
+
+def test_a_template_s_blank_is_no_claim(stage) -> None:
+    blanks = (("工作地点：[企业所在地，含办公区、业务现场等]", "heading"), ("负责XX项目的推广和运营。", "heading"))
+    out = stage(page(CLAIM, *blanks, CLAIM))
+    assert [r.rule for r in out.removed] == ["claims.placeholder", "claims.placeholder"]
