@@ -12,8 +12,9 @@ feature is a number in [0, 1]; a logistic model weighs them. The weights are dat
 sentences and measured there on sites the fit did not see. A sentence the model gives less than
 `keep` goes, recorded as `claims.not_claim` with the features that decided. Before the model, the
 page's last sentence goes when the end of the text cut it off (`claims.cut_off`: no closing mark,
-longer than a list item or a heading), and so does a template's blank (`claims.placeholder`: XX,
-某某, a fill-in in square brackets).
+longer than a list item or a heading), and so does a sentence that a rule of `data/claim_rules.toml`
+names by its form alone (the article talking about itself, the announcement of a list, a template's
+blank).
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ EXAMPLE = re.compile(r"^(?:例如|比如|譬如|举个例子|举例|比方说|�
 NARRATIVE = re.compile(r"曾经|当时|那时|后来|去年|前年|那天|记得|刚开始|\d{4}年|年前")
 PRONOUN_START = re.compile(r"^(?:这|那|其|它|他|她|此|该)")
 CONNECTIVE_START = re.compile(r"^(?:而|但|所以|因此|并且|同时|此外|另外|然而|不过|因为|于是|也|还|并)")
-# A template's blank: "负责XX项目", "工作地点：[企业所在地，含办公区]" (a fill-in in square brackets).
-PLACEHOLDER = re.compile(r"[XＸ×]{2,}|某某|[：:]\s*[\[［][^\]］]{2,40}[\]］][。；]?$")
 LABEL = re.compile(r"^[^，。；：:]{2,14}[：:]")
 NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})+|[一二三四五六七八九十]+[：:]|第[一二三四五六七八九十\d]+)")
 MARKET = re.compile(r"市场规模|亿元|万元|增长率|同比|百分之|\d+(?:\.\d+)?%|政府|政策|经济|公司|企业|品牌|产品")
@@ -164,17 +163,36 @@ def page_features(doc: Document) -> list[tuple[float, ...]]:
     return [features(claims, i, doc.text, share) for i in range(len(claims))]
 
 
+Rules = tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def ruled(claims: Sequence[Claim], index: int, cut_min_chars: int, rules: Rules) -> str | None:
+    """The id of the rule that takes `claims[index]` before the model: cut off, or named by its form."""
+    if cut_off(claims, index, cut_min_chars):
+        return "claims.cut_off"
+    text = claims[index].text
+    return next((rule for rule, pattern in rules if pattern.search(text)), None)
+
+
+def load_rules(path: Path) -> Rules:
+    """(id, pattern) of each rule in the file, in order."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tuple((r["id"], re.compile(r["pattern"])) for r in data.get("rule", []))
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, re.error) as exc:
+        raise ConfigError(f"{path}: cannot load the claim rules: {exc}") from None
+
+
 def make(cfg: ClaimsConfig, config: Config) -> Stage:
     model = load_model(config.data_file(cfg.model))
+    rules = load_rules(config.data_file(cfg.rules))
 
     def claims(doc: Document) -> Document | Drop:
         kept: list[Claim] = []
         removed = [r for r in doc.removed if r.stage != "claims"]  # run again after templates: judged afresh
         for i, (claim, x) in enumerate(zip(doc.claims, page_features(doc), strict=True)):
-            if cut_off(doc.claims, i, cfg.cut_min_chars):
-                removed.append(Removal("claims", "claims.cut_off", claim.text))
-            elif PLACEHOLDER.search(claim.text):
-                removed.append(Removal("claims", "claims.placeholder", claim.text))
+            if rule := ruled(doc.claims, i, cfg.cut_min_chars, rules):
+                removed.append(Removal("claims", rule, claim.text))
             elif model.probability(x) >= model.keep:
                 kept.append(claim)
             else:

@@ -110,6 +110,7 @@ class RolesConfig:
 @dataclass(frozen=True)
 class ClaimsConfig:
     model: str = "claim_model.toml"  # which candidates are claims: the weights (scripts/fit_claims.py)
+    rules: str = "claim_rules.toml"  # sentences that are no claims by their form alone, each rule with an id
     # The page's last sentence is cut off by the end of the text when it has no closing mark and
     # is longer than this (a shorter one is a list item or a heading).
     cut_min_chars: int = 20
@@ -177,7 +178,7 @@ class Config:
 
 
 DATA_FILES = (("boilerplate", "rules"), ("boilerplate", "chrome_model"), ("roles", "lexicon"), ("roles", "claim_types"),
-              ("claims", "model"))
+              ("claims", "model"), ("claims", "rules"))
 
 # Inclusive bounds of numeric settings (None: unbounded), checked on load: values that would pass
 # the type check but break a run (max_claim_chars = 0 loops until memory runs out, num_perm = 10^8
@@ -196,7 +197,7 @@ BOUNDS: dict[tuple[str, str], tuple[float, float | None]] = {
 }
 NONEMPTY = frozenset((("read", "url_sidecar_suffix"), ("boilerplate", "rules"), ("boilerplate", "chrome_model"),
                       ("roles", "lexicon"), ("roles", "claim_types"),
-              ("claims", "model")))
+              ("claims", "model"), ("claims", "rules")))
 
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("extract", "engine"): ("density", "trafilatura"),

@@ -53,13 +53,14 @@ def label(text: str, gold: list[tuple[str, set[str], bool]]) -> int | None:
 
 def dataset(shared: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cfg = Config()
+    rules = claims.load_rules(cfg.data_file(cfg.claims.rules))
     xs, ys, groups = [], [], []
     for doc, g, site in fitting.pages(shared, until="roles", cfg=cfg):
         if "sentences" not in g:
             continue
         gold = [(k, bigrams(k), bool(s.get("claim"))) for s in g["sentences"] if (k := canonical(s["text"]))]
         for i, (claim, x) in enumerate(zip(doc.claims, claims.page_features(doc), strict=True)):
-            if claims.cut_off(doc.claims, i, cfg.claims.cut_min_chars):
+            if claims.ruled(doc.claims, i, cfg.claims.cut_min_chars, rules):
                 continue  # a rule takes it before the model
             y = label(claim.text, gold)
             if y is not None:

@@ -27,11 +27,11 @@ def page(*sentences: tuple[str, str]) -> Document:
 CLAIM = ("产品经理负责需求分析、产品规划和版本迭代，并协调设计与开发。", "subject")
 
 
-def test_a_statement_about_a_role_stays_and_meta_text_goes(stage) -> None:
-    out = stage(page(CLAIM, ("今天给大家分享一下，本文将为大家详细介绍以下几个方面。", "page"), CLAIM))
+def test_a_statement_about_a_role_stays_and_an_example_goes(stage) -> None:
+    out = stage(page(CLAIM, ("比如你在做自媒体的时候，各个平台都有数据中心。", "paragraph"), CLAIM))
     assert [c.text for c in out.claims] == [CLAIM[0], CLAIM[0]]
     (gone,) = out.removed
-    assert gone.rule == "claims.not_claim" and gone.why  # explain says which features decided
+    assert gone.rule == "claims.not_claim" and "example" in gone.why  # explain says which features decided
 
 
 def test_a_last_sentence_cut_off_by_the_end_of_the_text_goes(stage) -> None:
@@ -60,3 +60,20 @@ def test_a_template_s_blank_is_no_claim(stage) -> None:
     blanks = (("工作地点：[企业所在地，含办公区、业务现场等]", "heading"), ("负责XX项目的推广和运营。", "heading"))
     out = stage(page(CLAIM, *blanks, CLAIM))
     assert [r.rule for r in out.removed] == ["claims.placeholder", "claims.placeholder"]
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("本文将从产品视角出发，为产品经理提供一份实用指南。", "claims.meta"),
+    ("因此，今天我们来聊聊产品经理到底做什么。", "claims.meta"),
+    ("产品经理的主要工作职责可以归纳为以下几个方面。", "claims.announce"),
+])
+def test_the_article_talking_about_itself_is_no_claim(stage, text: str, rule: str) -> None:
+    out = stage(page(CLAIM, (text, "subject"), CLAIM))
+    assert [r.rule for r in out.removed] == [rule]
+
+
+def test_a_claim_rules_file_that_does_not_load_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "r.toml"
+    bad.write_text('[[rule]]\nid = "x"\npattern = "("\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot load the claim rules"):
+        claims.load_rules(bad)

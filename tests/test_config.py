@@ -69,4 +69,5 @@ def test_data_files_are_every_rule_and_lexicon_file(tmp_path: Path) -> None:
                      "boilerplate.chrome_model": config.DATA_DIR / "chrome_model.toml",
                      "roles.lexicon": tmp_path / "roles.toml",
                      "roles.claim_types": config.DATA_DIR / "claim_types.toml",
-                     "claims.model": config.DATA_DIR / "claim_model.toml"}
+                     "claims.model": config.DATA_DIR / "claim_model.toml",
+                     "claims.rules": config.DATA_DIR / "claim_rules.toml"}
