@@ -25,11 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError
-from .text import is_cjk
+from .text import CLAUSE_MARKS, FUNCTION_CHARS, is_cjk
 
-FUNCTION_CHARS = frozenset("的了是在和也就与及或对为将把被从而但并这那有以其之所等中都要会能可让使")
 SENTENCE_END = ("。", "！", "？", "；", "…", "!", "?", ";")
-CLAUSE_MARKS = frozenset("，、；：,;:")
 PROSE_PUNCT = frozenset("，。、；：！？“”‘’（）《》,.;:!?()\"' ")
 NUMBERED = re.compile(r"^\s*([（(]?[一二三四五六七八九十]+[)）、.]|[（(]?\d{1,2}[)）、.．]\s*\S"
                       r"|第[一二三四五六七八九十\d]+[章节部分])")

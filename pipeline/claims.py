@@ -28,10 +28,9 @@ from pathlib import Path
 
 from .config import ClaimsConfig, Config, ConfigError
 from .model import Claim, Document, Drop, Removal, Stage
+from .text import CLAUSE_MARKS, FUNCTION_CHARS
 
-FUNCTION_CHARS = frozenset("的了是在和也就与及或对为将把被从而但并这那有以其之所等中都要会能可让使")
 STOP = ("。", "！", "；", "…", "!", ";")
-CLAUSE_MARKS = frozenset("，、；：,;:")
 QUESTION = re.compile(r"[？?]|什么|如何|怎么|怎样|哪些|哪个|为什么|为何|是否|吗[。，]?$|呢[。，]?$")
 EXCLAIM = re.compile(r"[！!]|[吧啊呀哦哈嘛啦][。！，]?$")
 SECOND_PERSON = re.compile(r"你|您")
