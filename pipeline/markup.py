@@ -17,8 +17,8 @@ from .model import Document, Drop, Removal, Stage
 
 CELL_SPLIT = re.compile(r"\s*[|｜]\s*")
 SEPARATOR_ROW = re.compile(r"^[|｜\s:：\-—–]*-{2,}[|｜\s:：\-—–]*$")
-EMPHASIS = re.compile(r"(\S?)\s*\*\*\s*(\S?)")
-HEADING_MARK = re.compile(r"^#{1,6}\s*")
+EMPHASIS = re.compile(r"([^\s*]?)\s*\*\*\s*([^\s*]?)")  # the marks, and the text on either side
+HEADING_MARK = re.compile(r"^(?:#{1,6}\s*)+")
 GLUED_HEADING = re.compile(r"(?<=[。！？；])\s*#{1,6}(?=[^\s#])")  # "…方面。 ##一、广告投放策略" starts a new line
 ROW_NUMBER = re.compile(r"^\d{1,3}$")
 HEADER_CELL_CHARS = 16  # a header cell is a short name, without clause marks
@@ -37,6 +37,7 @@ def cells(line: str) -> list[str]:
         parts = parts[1:]
     if parts and not parts[-1]:
         parts = parts[:-1]
+    parts = [HEADING_MARK.sub("", part) for part in parts]  # a cell is no heading: "| ## 维度 |"
     return parts if len(parts) >= 2 and all(parts) else []
 
 
