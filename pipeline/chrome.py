@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import logistic
 from .config import ConfigError
 from .text import CLAUSE_MARKS, FUNCTION_CHARS, is_cjk
 
@@ -83,26 +83,19 @@ class Model:
     short_chars: int = 20  # only fragments this short take their neighbours' class
 
     def probability(self, line: str) -> float:
-        z = sum(w * x for w, x in zip(self.weights, features(line), strict=True))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        return logistic.probability(self.weights, features(line))
 
     def why(self, line: str) -> str:
         """The features that pushed the line towards chrome most, for `removed.parquet` and `explain`."""
-        parts = sorted(((w * x, name) for w, x, name in zip(self.weights, features(line), FEATURES, strict=True)
-                        if name != "bias" and w * x > 0), reverse=True)
-        return ",".join(name for _, name in parts[:3])
+        return logistic.why(self.weights, features(line), FEATURES, +1)
 
 
 def load_model(path: Path) -> Model:
     """The fitted model; a file whose features are not this code's is a ConfigError."""
+    weights, data = logistic.load(path, FEATURES, "chrome model")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        weights = data["weights"]
-        if set(weights) != set(FEATURES):
-            raise ConfigError(f"{path.name}: weights must name exactly the features {', '.join(FEATURES)}")
-        context = data.get("context", {})
-        return Model(tuple(float(weights[name]) for name in FEATURES), **context)
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        return Model(weights, **data.get("context", {}))
+    except TypeError as exc:
         raise ConfigError(f"{path}: cannot load the chrome model: {exc}") from None
 
 

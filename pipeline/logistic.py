@@ -1,0 +1,37 @@
+"""What the learned line and sentence models share: logistic weights over named features, loaded
+from a data file, and the features that pushed one decision (for `removed.parquet` `why`)."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError
+
+
+def probability(weights: Sequence[float], x: Sequence[float]) -> float:
+    z = sum(w * v for w, v in zip(weights, x, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+def why(weights: Sequence[float], x: Sequence[float], names: Sequence[str], toward: int) -> str:
+    """The (at most three) features that pushed the score most in the direction of `toward` (+1 or -1)."""
+    parts = sorted(((toward * w * v, name) for w, v, name in zip(weights, x, names, strict=True)
+                    if name != "bias" and toward * w * v > 0), reverse=True)
+    return ",".join(name for _, name in parts[:3])
+
+
+def load(path: Path, names: Sequence[str], what: str) -> tuple[tuple[float, ...], dict[str, Any]]:
+    """The weights in the order of `names`, and the rest of the file; a file whose features are not
+    these is a ConfigError (refit the model)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        weights = data["weights"]
+        if set(weights) != set(names):
+            raise ConfigError(f"{path.name}: weights must name exactly the features {', '.join(names)}")
+        return tuple(float(weights[name]) for name in names), data
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot load the {what}: {exc}") from None
