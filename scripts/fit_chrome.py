@@ -89,24 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         return 0
     w = fitting.fit(x, y)
-    lines = [
-        "# The chrome line classifier's weights (pipeline/chrome.py), made by scripts/fit_chrome.py from the",
-        "# shared samples' gold labels (no page text is kept here). Held out by site, five folds:",
-        f"# {figures['lines']} labelled lines ({figures['chrome']} chrome) from {figures['sites']} sites; at p >= "
+    fitting.write_model(OUT, [
+        "The chrome line classifier's weights (pipeline/chrome.py), made by scripts/fit_chrome.py from the",
+        "shared samples' gold labels (no page text is kept here). Held out by site, five folds:",
+        f"{figures['lines']} labelled lines ({figures['chrome']} chrome) from {figures['sites']} sites; at p >= "
         f"{model.sure}: precision {figures['precision']:.3f}, recall {figures['recall']:.3f}, "
         f"{figures['article_lines_flagged']} article lines flagged.",
-        "",
-        "[weights]",
-        *(f"{name} = {weight:.3f}" for name, weight in zip(chrome.FEATURES, w, strict=True)),
-        "",
-        "[context]",
-        f"sure = {model.sure}",
-        f"lean = {model.lean}",
-        f"max_chars = {model.max_chars}",
-        f"short_chars = {model.short_chars}",
-    ]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}", file=sys.stderr)
+    ], chrome.FEATURES, w, ("context", {"sure": model.sure, "lean": model.lean, "max_chars": model.max_chars,
+                                        "short_chars": model.short_chars}))
     return 0
 
 

@@ -93,21 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         return 0
     w = fitting.fit(x, y)
-    lines = [
-        "# The claim model's weights (pipeline/claims.py), made by scripts/fit_claims.py from the shared",
-        "# samples' labelled sentences (no page text is kept here). Held out by site, five folds:",
-        f"# {summary['candidates']} labelled candidates ({summary['claims']} claims) from {summary['sites']} sites; "
+    fitting.write_model(OUT, [
+        "The claim model's weights (pipeline/claims.py), made by scripts/fit_claims.py from the shared",
+        "samples' labelled sentences (no page text is kept here). Held out by site, five folds:",
+        f"{summary['candidates']} labelled candidates ({summary['claims']} claims) from {summary['sites']} sites; "
         f"all of them: precision {base['precision']:.3f};",
-        f"# at p >= {keep:.3f}: precision {held['precision']:.3f}, recall {held['recall']:.3f}.",
-        "",
-        "[weights]",
-        *(f"{name} = {weight:.3f}" for name, weight in zip(claims.FEATURES, w, strict=True)),
-        "",
-        "[threshold]",
-        f"keep = {keep:.3f}",
-    ]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}", file=sys.stderr)
+        f"at p >= {keep:.3f}: precision {held['precision']:.3f}, recall {held['recall']:.3f}.",
+    ], claims.FEATURES, w, ("threshold", {"keep": f"{keep:.3f}"}))
     return 0
 
 

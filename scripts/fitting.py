@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +88,14 @@ def folds(groups: np.ndarray) -> np.ndarray:
     names = np.unique(groups)
     fold = {name: i % FOLDS for i, name in enumerate(sorted(names, key=lambda n: zlib.crc32(n.encode("utf-8"))))}
     return np.array([fold[g] for g in groups])
+
+
+def write_model(out: Path, header: list[str], names: tuple[str, ...], w: np.ndarray,
+                settings: tuple[str, dict[str, object]]) -> None:
+    """A model file: comment lines, the weights by feature name, then one section of settings."""
+    section, values = settings
+    lines = [*(f"# {line}" for line in header), "", "[weights]",
+             *(f"{name} = {weight:.3f}" for name, weight in zip(names, w, strict=True)),
+             "", f"[{section}]", *(f"{key} = {value}" for key, value in values.items())]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
