@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .config import ConfigError
@@ -61,14 +62,22 @@ def _unbook(text: str) -> str:
     return BOOK_TITLE.sub(lambda m: "《" + "\0" * (len(m.group(0)) - 2) + "》", text)
 
 
-def classify(text: str, context: tuple[str, ...], title: str, rules: Sequence[TypeRule],
+def form(text: str, rules: Sequence[TypeRule], names_role: Callable[[str], object], sides: int = 0) -> str | None:
+    """The type of the first rule that matches the text, None when none does."""
+    masked = _unbook(text)
+    return next((rule.type for rule in rules if rule.matches(masked, names_role, sides)), None)
+
+
+@lru_cache(maxsize=4096)
+def _context_form(text: str, rules: tuple[TypeRule, ...], names_role: Callable[[str], object]) -> str | None:
+    """`form` of a lead-in or a title: every item under it and every claim on the page asks again."""
+    return form(text, rules, names_role) if text else None
+
+
+def classify(text: str, context: tuple[str, ...], title: str, rules: tuple[TypeRule, ...],
              names_role: Callable[[str], object], sides: int = 0) -> str:
     """The type of the first rule that matches the sentence, else its list lead-in ("目标："), else the
     page title ("…的工作职责"), else other; `sides` is how many roles are the sentence's subjects."""
-    lead_in = tuple(c for c in context[-1:] if c.endswith(("：", ":")))
-    for candidate, n in ((text, sides), *((lead, 0) for lead in lead_in), (title, 0)):
-        masked = _unbook(candidate)
-        for rule in rules:
-            if rule.matches(masked, names_role, n):
-                return rule.type
-    return "other"
+    lead_in = context[-1] if context and context[-1].endswith(("：", ":")) else ""
+    return (form(text, rules, names_role, sides) or _context_form(lead_in, rules, names_role)
+            or _context_form(title, rules, names_role) or "other")

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import logistic
 from .config import ClaimsConfig, Config, ConfigError
 from .model import Claim, Document, Drop, Removal, Stage
 from .text import CLAUSE_MARKS, FUNCTION_CHARS
@@ -133,33 +134,31 @@ class Model:
     keep: float = 0.5  # a candidate below this probability is not a claim
 
     def probability(self, x: Sequence[float]) -> float:
-        z = sum(w * v for w, v in zip(self.weights, x, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        return logistic.probability(self.weights, x)
 
     def why(self, x: Sequence[float]) -> str:
         """The features that pushed the candidate away from being a claim most."""
-        parts = sorted(((w * v, name) for w, v, name in zip(self.weights, x, FEATURES, strict=True)
-                        if name != "bias" and w * v < 0))
-        return ",".join(name for _, name in parts[:3])
+        return logistic.why(self.weights, x, FEATURES, -1)
 
 
 def load_model(path: Path) -> Model:
     """The fitted model; a file whose features are not this code's is a ConfigError."""
+    weights, data = logistic.load(path, FEATURES, "claim model")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        weights = data["weights"]
-        if set(weights) != set(FEATURES):
-            raise ConfigError(f"{path.name}: weights must name exactly the features {', '.join(FEATURES)}")
-        return Model(tuple(float(weights[name]) for name in FEATURES), **data.get("threshold", {}))
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        return Model(weights, **data.get("threshold", {}))
+    except TypeError as exc:
         raise ConfigError(f"{path}: cannot load the claim model: {exc}") from None
+
+
+def subject_share(claims: Sequence[Claim]) -> float:
+    """The share of the page's claims that name their own subject (a feature of every one)."""
+    return sum(c.basis == "subject" for c in claims) / len(claims) if claims else 0.0
 
 
 def page_features(doc: Document) -> list[tuple[float, ...]]:
     """Every claim's features on its page."""
-    claims = doc.claims
-    share = sum(c.basis == "subject" for c in claims) / len(claims) if claims else 0.0
-    return [features(claims, i, doc.text, share) for i in range(len(claims))]
+    share = subject_share(doc.claims)
+    return [features(doc.claims, i, doc.text, share) for i in range(len(doc.claims))]
 
 
 Rules = tuple[tuple[str, re.Pattern[str]], ...]
@@ -189,10 +188,13 @@ def make(cfg: ClaimsConfig, config: Config) -> Stage:
     def claims(doc: Document) -> Document | Drop:
         kept: list[Claim] = []
         removed = [r for r in doc.removed if r.stage != "claims"]  # run again after templates: judged afresh
-        for i, (claim, x) in enumerate(zip(doc.claims, page_features(doc), strict=True)):
+        share = subject_share(doc.claims)
+        for i, claim in enumerate(doc.claims):
             if rule := ruled(doc.claims, i, cfg.cut_min_chars, rules):
                 removed.append(Removal("claims", rule, claim.text))
-            elif model.probability(x) >= model.keep:
+                continue  # the model need not look at it
+            x = features(doc.claims, i, doc.text, share)
+            if model.probability(x) >= model.keep:
                 kept.append(claim)
             else:
                 removed.append(Removal("claims", "claims.not_claim", claim.text, why=model.why(x)))
