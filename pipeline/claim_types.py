@@ -3,7 +3,8 @@
 The type rules (`data/claim_types.toml`) name the forms, tried in order: 区别 compares, 是指 defines,
 分为 classifies, a label then a duty verb ("内容运营：策划和编辑…") states a responsibility… When the
 sentence has no form of its own, its list lead-in decides ("核心目标：" makes its items goals), then
-the page title (a page titled "…的工作职责" lists duties). Headings do not: not everything under
+the page title (a page titled "…的工作职责" lists duties). The rows of a table whose columns are roles
+("对比维度、BD、销售：") are comparisons, whatever their own form. Headings do not: not everything under
 "产品运营不同阶段的侧重点" is a comparison. Text in book-title marks 《》 is not the sentence's form
 (《营销管理》 is no duty of management).
 """
@@ -75,9 +76,21 @@ def _context_form(text: str, rules: tuple[TypeRule, ...], names_role: Callable[[
 
 
 def classify(text: str, context: tuple[str, ...], title: str, rules: tuple[TypeRule, ...],
-             names_role: Callable[[str], object], sides: int = 0) -> str:
+             names_role: Callable[[str], Sequence[str]], sides: int = 0) -> str:
     """The type of the first rule that matches the sentence, else its list lead-in ("目标："), else the
     page title ("…的工作职责"), else other; `sides` is how many roles are the sentence's subjects."""
     lead_in = context[-1] if context and context[-1].endswith(("：", ":")) else ""
+    if _compares(lead_in, names_role):
+        return "comparison"
     return (form(text, rules, names_role, sides) or _context_form(lead_in, rules, names_role)
             or _context_form(title, rules, names_role) or "other")
+
+
+@lru_cache(maxsize=1024)
+def _compares(lead_in: str, names_role: Callable[[str], Sequence[str]]) -> bool:
+    """Whether the lead-in is the head of a table whose columns are roles ("对比维度、BD、销售："): each
+    row under it ("目标：拓展合作，完成销售任务") sets the roles side by side, whatever its own form."""
+    cells = lead_in[:-1].split("、") if lead_in else []
+    if len(cells) < 3 or names_role(cells[0]):
+        return False
+    return len({found[0] for cell in cells[1:] if (found := names_role(cell))}) >= 2

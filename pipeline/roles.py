@@ -38,6 +38,9 @@ Mention = tuple[int, int, str, str]  # start, end, role id, lower-cased term
 CLAUSE_END = re.compile(r"[，,；;：:。！？!?]")
 UNMARK = str.maketrans("", "", " \t\u3000“”‘’「」『』【】《》\"'*#-•·●▪►▶")  # quotes and bullets are not words
 TOPIC_LEAD = 6  # at most this many characters before a clause's topic
+AGENT_CHARS = 8  # at most this many characters before the ending that makes a noun a job (编辑, 专员)
+NOUN_CHAR = r"[^\W是做把将让对在和与的了着过被给为]"  # a character of a noun phrase, not of a verb phrase
+AFTER_SUBJECT = r"[，,的是需要应负主则更还也会可在通过不就都偏侧能]"  # what may follow a subject noun
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Subjects:
     joiner: re.Pattern[str]  # between two subjects of one clause
     suffix: re.Pattern[str]  # what may follow a subject (运营人员, 产品经理这个岗位)
     governed: re.Pattern[str]  # right before a role that is the other side of a relation (分管市场部)
+    agent: re.Pattern[str]  # a job the lexicon does not know, where a subject stands (新媒体编辑的工作…)
 
     @classmethod
     def of(cls, data: dict[str, list[str]]) -> Subjects:
@@ -56,7 +60,15 @@ class Subjects:
             return "|".join(map(re.escape, sorted(data.get(key, ()), key=len, reverse=True))) or r"(?!)"
         return cls(re.compile(rf"(?:{alt('lead')})*"), re.compile(rf"(?:{alt('modifies')})"),
                    re.compile(rf"(?:{alt('suffix')})?\s*(?:{alt('joiner')})\s*"), re.compile(rf"(?:{alt('suffix')})?"),
-                   re.compile(rf"(?:{alt('governed')})$"))
+                   re.compile(rf"(?:{alt('governed')})$"),
+                   re.compile(rf"(?:{alt('lead')})*{NOUN_CHAR}{{1,{AGENT_CHARS}}}?(?:{alt('agent')})们?(?={AFTER_SUBJECT}|$)"))
+
+    def foreign(self, text: str, mentions: list[Mention]) -> bool:
+        """Whether the sentence opens with a job that is not a role ("新媒体文案编辑不光要对内容负责" is
+        about the copywriter); `mentions` are its role terms (none of them its subject)."""
+        if not (m := self.agent.match(text)):
+            return False
+        return not any(start < m.end() for start, _, _, _ in mentions)  # 广告运营经理: a role's people
 
     def pick(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """The mentions that are subjects: at the start of a clause, or joined to the subject before them."""
@@ -231,8 +243,10 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         title = lexicon.subjects(doc.title or "")
         page = title or tuple(role for role, _ in Counter(r for roles in strong for r in roles).most_common(1))
         narrowing = title if len(title) == 1 else ()  # on a page about one role, 运营人员 are its people
+        sides = title if len(title) == 2 else ()  # a page about how two roles differ
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
-        subject: dict[int, tuple[str, ...]] = {}
+        subject: dict[int, tuple[str, ...]] = {}  # a paragraph's roles; () when it is about another job
+        foreign = lexicon.subject.foreign if lexicon.subject is not None else lambda text, mentions: False
         out: list[Claim] = []
         for claim, (mentions, subjects), own_strong in zip(doc.claims, found, strong, strict=True):
             heading = headings.get(claim.section)
@@ -245,6 +259,10 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                 basis = "subject"
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = roles
+            elif foreign(claim.text, mentions) or subject.get(claim.paragraph) == ():
+                roles, basis = (), ""  # about another job: no claim
+                if claim.paragraph >= 0:
+                    subject[claim.paragraph] = ()
             else:
                 if roles := subject.get(claim.paragraph, ()):
                     basis = "paragraph"
@@ -254,8 +272,10 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                     basis = "page"
                 else:
                     roles, basis = lexicon.ids(mentions), "mention"
-                if claim.paragraph >= 0:
+                if claim.paragraph >= 0 and roles:
                     subject.setdefault(claim.paragraph, roles)
+            if roles and sides and set(sides) <= set(lexicon.ids(mentions)):
+                roles = tuple(dict.fromkeys(roles + sides))  # "网络推广是网络营销成功的关键": both sides
             if roles:  # else: article text about something else, kept in the page's text, no claim
                 out.append(claim._replace(roles=roles, basis=basis))
         return tuple(out), sum(1 for roles in strong if roles)

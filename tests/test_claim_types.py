@@ -46,6 +46,10 @@ def rules(cfg: Config) -> tuple[claim_types.TypeRule, ...]:
     ("制定详细的活动流程，确保活动顺利进行。", (), 0, "responsibility"),  # 流程 inside a duty
     ("了解用户的需求，以便提供个性化的服务。", (), 0, "responsibility"),  # 以便 closing a duty
     ("数据运营的目的是通过分析发现问题。", (), 1, "goal"),
+    ("所需技能：数据分析能力与市场洞察力。", (), 0, "requirement"),  # the label says what the item is
+    ("直播策划能力能够根据需求进行策划。", (), 0, "requirement"),
+    ("根据用户反馈调整功能。", (), 0, "responsibility"),  # a duty verb after what it is done with
+    ("与设计团队合作优化落地页；", (), 0, "responsibility"),
 ])
 def test_claim_types(rules, lexicon: roles.Lexicon, text: str, section: tuple[str, ...], sides: int,
                      expected: str) -> None:
@@ -62,3 +66,13 @@ def test_an_unknown_type_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text('[[type]]\nid = "duty"\npattern = "x"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown claim types: duty"):
         claim_types.load_types(bad)
+
+
+@pytest.mark.parametrize(("lead_in", "expected"), [
+    ("对比维度、BD（商务拓展）、销售：", "comparison"),  # a table whose columns are two roles
+    ("维度、推广、运营：", "comparison"),
+    ("岗位名称、主要职责说明：", "goal"),  # columns that are no roles: the row's own form
+    ("运营分为内容运营、用户运营：", "goal"),  # a list of kinds, not a table of sides
+])
+def test_rows_of_a_table_of_roles_compare_them(rules, lexicon: roles.Lexicon, lead_in: str, expected: str) -> None:
+    assert claim_types.classify("目标是拓展合作，完成销售任务", (lead_in,), "", rules, lexicon.find) == expected

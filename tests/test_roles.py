@@ -100,6 +100,24 @@ def test_sentence_takes_its_paragraph_subject_before_its_heading(stage) -> None:
     assert [c.roles for c in out.claims] == [("content_operations",), ("content_operations",), ("operations",)]
 
 
+def test_a_paragraph_about_a_job_that_is_no_role_gives_no_claims(stage) -> None:
+    claims = (Claim("新媒体编辑的工作主要是排版。", paragraph=0), Claim("他们还要写标题。", paragraph=0),
+              Claim("广告运营经理需制定投放计划。", paragraph=1), Claim("同时需控制预算。", paragraph=1),
+              Claim("负责账号的日常更新。", paragraph=2))
+    out = stage(Document("a", "text", title="新媒体运营的工作", claims=claims))
+    assert [(c.text, c.roles) for c in out.claims] == [
+        ("广告运营经理需制定投放计划。", ("media_buying",)),  # a role's people: its role
+        ("同时需控制预算。", ("media_buying",)),
+        ("负责账号的日常更新。", ("new_media_operations",)),  # a new paragraph: the page's role again
+    ]
+
+
+def test_a_claim_naming_both_roles_a_page_compares_is_about_both(stage) -> None:
+    claims = (Claim("网络推广是网络营销成功的关键。"), Claim("网络推广要考虑销售的需求。"))
+    out = stage(Document("a", "text", title="网络推广和网络营销的区别", claims=claims))
+    assert [c.roles for c in out.claims] == [("market_promotion", "marketing"), ("market_promotion",)]
+
+
 def test_everyday_role_word_unrelated_to_the_heading_adds_to_it(stage) -> None:
     claims = (Claim("投放要看关键词。", ("SEM岗位职责",)), Claim("运营要看数据。", ("产品运营和内容运营的区别",)))
     out = stage(Document("a", "text", title="运营", claims=claims))
