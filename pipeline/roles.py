@@ -233,17 +233,18 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
     lexicon = load_lexicon(config.data_file(cfg.lexicon))
     rules = claim_types.load_types(config.data_file(cfg.claim_types))
 
-    def tag(doc: Document) -> tuple[tuple[Claim, ...], int]:
-        """Each claim that is about a role, with its roles: the subjects it names, else its paragraph's
-        subject (the roles of the sentence before it in the same paragraph), else its heading's, else
-        the page's (its title's subjects, or the subject its claims name most); and how many claims
-        have a strong subject. A sentence with none of these is about something else: no claim."""
+    def tag(doc: Document) -> tuple[tuple[tuple[Claim, int], ...], int]:
+        """Each claim that is about a role, with its roles (the subjects it names, else its paragraph's
+        subject: the roles of the sentence before it in the same paragraph, else its heading's, else
+        the page's: its title's subjects, or the subject its claims name most) and how many roles it
+        names as its subjects (two sides of a contrast); and how many claims have a strong subject.
+        A sentence with none of these is about something else: no claim."""
         found = lexicon.analyse_page(doc.text, doc.claims)
         strong = [lexicon.ids(subjects, strong=True) for _, subjects in found]
         title = lexicon.subjects(doc.title or "")
         page = title or tuple(role for role, _ in Counter(r for roles in strong for r in roles).most_common(1))
         narrowing = title if len(title) == 1 else ()  # on a page about one role, 运营人员 are its people
-        sides = title if len(title) == 2 else ()  # a page about how two roles differ
+        compared = title if len(title) == 2 else ()  # a page about how two roles differ
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}  # a paragraph's roles; () when it is about another job
         foreign = lexicon.subject.foreign if lexicon.subject is not None else lambda text, mentions: False
@@ -274,25 +275,22 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                     roles, basis = lexicon.ids(mentions), "mention"
                 if claim.paragraph >= 0 and roles:
                     subject.setdefault(claim.paragraph, roles)
-            if roles and sides and set(sides) <= set(lexicon.ids(mentions)):
-                roles = tuple(dict.fromkeys(roles + sides))  # "网络推广是网络营销成功的关键": both sides
+            if roles and compared and set(compared) <= set(lexicon.ids(mentions)):
+                roles = tuple(dict.fromkeys(roles + compared))  # "网络推广是网络营销成功的关键": both sides
             if roles:  # else: article text about something else, kept in the page's text, no claim
-                out.append(claim._replace(roles=roles, basis=basis))
+                out.append((claim._replace(roles=roles, basis=basis), len(own)))
         return tuple(out), sum(1 for roles in strong if roles)
 
     def roles(doc: Document) -> Document | Drop:
         tagged, strong_subjects = tag(doc)
         removed = tuple(r for r in doc.removed if r.stage != "roles")  # idempotent when run again
         if tagged and not on_topic(doc, strong_subjects, lexicon, cfg):
-            removed += tuple(Removal("roles", "roles.off_topic", c.text) for c in tagged)
+            removed += tuple(Removal("roles", "roles.off_topic", c.text) for c, _ in tagged)
             tagged = ()
         title = doc.title or ""
 
-        def kind(c: Claim) -> str:
-            return claim_types.classify(c.text, c.section, title, rules, lexicon.find,
-                                        len(c.roles) if c.basis == "subject" else 0)
-
-        typed = tuple(c._replace(claim_type=kind(c)) for c in tagged)
+        typed = tuple(c._replace(claim_type=claim_types.classify(c.text, c.section, title, rules, lexicon.find, sides))
+                      for c, sides in tagged)
         return replace(doc, claims=typed, removed=removed)
 
     return roles

@@ -50,6 +50,16 @@ def rules(cfg: Config) -> tuple[claim_types.TypeRule, ...]:
     ("直播策划能力能够根据需求进行策划。", (), 0, "requirement"),
     ("根据用户反馈调整功能。", (), 0, "responsibility"),  # a duty verb after what it is done with
     ("与设计团队合作优化落地页；", (), 0, "responsibility"),
+    ("直播运营需要通过各种渠道推广直播内容。", (), 1, "responsibility"),  # a duty verb after 需要
+    ("如果是BD，日常的工作就是收集目标合作者。", (), 1, "responsibility"),  # what its work is
+    ("其本质是连接游戏产品与玩家的桥梁。", (), 0, "definition"),
+    ("SEM，即搜索引擎营销，专注于用户主动搜索的行为。", (), 1, "definition"),
+    ("社群运营：以构建用户社群为目标，组织线上活动。", (), 1, "goal"),  # the goal form beats the label's
+    ("销售管理：通过制定销售策略管理销售团队。", (), 1, "responsibility"),
+    ("运营专员：负责日常店铺运营和用户运营。", (), 2, "responsibility"),  # a label's duty, not two sides
+    ("竞品分析：寻找差异化优势", (), 0, "responsibility"),  # 差异化 is no contrast
+    ("选择适合的主题和类型，进行创意策划。", (), 0, "responsibility"),  # kinds are counted: 三种类型
+    ("数据分析能力是此岗位的核心要求之一。", (), 0, "requirement"),
 ])
 def test_claim_types(rules, lexicon: roles.Lexicon, text: str, section: tuple[str, ...], sides: int,
                      expected: str) -> None:

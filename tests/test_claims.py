@@ -66,6 +66,7 @@ def test_a_template_s_blank_is_no_claim(stage) -> None:
     ("本文将从产品视角出发，为产品经理提供一份实用指南。", "claims.meta"),
     ("因此，今天我们来聊聊产品经理到底做什么。", "claims.meta"),
     ("产品经理的主要工作职责可以归纳为以下几个方面。", "claims.announce"),
+    ("（有经验的产品经理可以迅速制定，没有经验的则一起协商。）", "claims.aside"),
 ])
 def test_the_article_talking_about_itself_is_no_claim(stage, text: str, rule: str) -> None:
     out = stage(page(CLAIM, (text, "subject"), CLAIM))
