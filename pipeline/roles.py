@@ -38,6 +38,7 @@ Mention = tuple[int, int, str, str]  # start, end, role id, lower-cased term
 CLAUSE_END = re.compile(r"[，,；;：:。！？!?]")
 UNMARK = str.maketrans("", "", " \t\u3000“”‘’「」『』【】《》\"'*#-•·●▪►▶")  # quotes and bullets are not words
 TOPIC_LEAD = 6  # at most this many characters before a clause's topic
+SIDE_MIN_CLAIMS = 3  # an untitled page compares two roles its claims name at least this often
 AGENT_CHARS = 8  # at most this many characters before the ending that makes a noun a job (编辑, 专员)
 NOUN_CHAR = r"[^\W是做把将让对在和与的了着过被给为]"  # a character of a noun phrase, not of a verb phrase
 AFTER_SUBJECT = r"[，,的是需要应负主则更还也会可在通过不就都偏侧能]"  # what may follow a subject noun
@@ -216,6 +217,18 @@ def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexico
     return tuple(dict.fromkeys(context + roles))
 
 
+def sides(title: tuple[str, ...], named: list[tuple[str, int]], titled: bool, lexicon: Lexicon) -> tuple[str, ...]:
+    """The two roles a page compares: the two its title names, or on a page without a title the two
+    its claims name most when they name both about as often (`named`: role, claims). A role and a
+    kind of it (运营, 网站运营) are no two sides."""
+    pair = title if len(title) == 2 else ()
+    if not titled and len(named) == 2 and named[1][1] * 2 >= named[0][1] >= SIDE_MIN_CLAIMS:
+        pair = (named[0][0], named[1][0])
+    if pair and (lexicon.related(pair[:1], pair[1:]) or lexicon.related(pair[1:], pair[:1])):
+        return ()
+    return pair
+
+
 def on_topic(doc: Document, strong_subjects: int, lexicon: Lexicon, cfg: RolesConfig) -> bool:
     """Whether the page is about roles (运营 in general counts), from its title (a page without one:
     its opening line, which states the topic), its headings and the claims whose subject is a role
@@ -241,10 +254,14 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         A sentence with none of these is about something else: no claim."""
         found = lexicon.analyse_page(doc.text, doc.claims)
         strong = [lexicon.ids(subjects, strong=True) for _, subjects in found]
-        title = lexicon.subjects(doc.title or "")
-        page = title or tuple(role for role, _ in Counter(r for roles in strong for r in roles).most_common(1))
+        title_subjects = lexicon.analyse(doc.title or "")[1]
+        title = lexicon.ids(title_subjects)
+        named = Counter(r for roles in strong for r in roles).most_common(2)
+        page = title or tuple(role for role, _ in named[:1])
         narrowing = title if len(title) == 1 else ()  # on a page about one role, 运营人员 are its people
-        compared = title if len(title) == 2 else ()  # a page about how two roles differ
+        # ... also when that role is no kind of theirs but its name holds their term (信息流广告运营)
+        held = tuple(t for *_, long in title_subjects for t in lexicon.by_term if t in long) if narrowing else ()
+        compared = sides(title, named, bool(doc.title), lexicon)
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}  # a paragraph's roles; () when it is about another job
         foreign = lexicon.subject.foreign if lexicon.subject is not None else lambda text, mentions: False
@@ -256,6 +273,8 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                     (found for h in reversed(claim.section) if (found := lexicon.find(h))), ())
             own = lexicon.ids(subjects)
             if own:
+                if held and not lexicon.related(own, narrowing) and all(term.startswith(held) for *_, term in subjects):
+                    own = narrowing
                 roles = resolve(own, bool(own_strong), heading or narrowing, lexicon)
                 basis = "subject"
                 if claim.paragraph >= 0:

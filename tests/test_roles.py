@@ -118,6 +118,22 @@ def test_a_claim_naming_both_roles_a_page_compares_is_about_both(stage) -> None:
     assert [c.roles for c in out.claims] == [("market_promotion", "marketing"), ("market_promotion",)]
 
 
+def test_an_untitled_page_compares_the_two_roles_its_claims_name_about_as_often(stage) -> None:
+    claims = tuple(Claim(t) for t in ("网络推广侧重曝光。", "网络营销侧重转化。", "网络推广要快。", "网络营销要稳。",
+                                       "网络推广见效快。", "网络推广是网络营销的一环。"))
+    out = stage(Document("a", "text", claims=claims))
+    assert out.claims[-1].roles == ("market_promotion", "marketing")
+    related = tuple(Claim(t) for t in ("运营要看数据。", "网站运营要看流量。", "运营要写方案。", "网站运营要做推广。",
+                                        "运营是网站运营的上级。"))
+    assert stage(Document("a", "text", claims=related)).claims[-1].roles == ("operations",)  # a role and its kind
+
+
+def test_the_people_of_a_role_named_by_a_longer_term_are_its_people(stage) -> None:
+    claims = (Claim("运营人员需要监控投放效果。"), Claim("市场推广要做活动。"))
+    out = stage(Document("a", "text", title="信息流广告运营岗的岗位职责", claims=claims))
+    assert [c.roles for c in out.claims] == [("media_buying",), ("market_promotion",)]
+
+
 def test_everyday_role_word_unrelated_to_the_heading_adds_to_it(stage) -> None:
     claims = (Claim("投放要看关键词。", ("SEM岗位职责",)), Claim("运营要看数据。", ("产品运营和内容运营的区别",)))
     out = stage(Document("a", "text", title="运营", claims=claims))
