@@ -36,6 +36,7 @@ HEADING_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("num_paren", re.compile(r"^[（(]\d{1,2}[）)]\s*")),
 )
 ITEM_MARKER = re.compile(r"^(?:[●•·◎○▪▶►\-–—*]+|>>|》|\d{1,2}[、.．)）](?!\d)|[（(]\d{1,2}[）)]|[a-zA-Z][、.)）])\s*")
+BULLET = re.compile(r"^[●•·◎○▪▶►\-–—*]+\s*(?=\S)")  # an item marker that is no number
 QUESTION = re.compile(r"[？?]$")
 # Where extraction glued a heading or list items onto one line: "新媒体运营的前途 新媒体运营，是…",
 # "包括： a、定位清晰； b、设计美观". A break goes before an item marker that follows a space, and after a
@@ -150,6 +151,8 @@ def heading_style(line: str, cfg: SegmentConfig, forms: Forms, repeated: bool = 
                 return None
             numbered_item = style in ("num", "num_paren")
             return None if numbered_item and not repeated and forms.states(rest) else style
+    if BULLET.match(line):
+        return None  # "- 准备商务方案": a list item however short, not a heading
     if not CLAUSE_MARK.search(line) and len(fold(line)) <= 12:
         return "node" if not repeated and forms.states(line.strip("“”\"「」")) else "plain"
     return None

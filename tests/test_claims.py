@@ -67,6 +67,7 @@ def test_a_template_s_blank_is_no_claim(stage) -> None:
     ("因此，今天我们来聊聊产品经理到底做什么。", "claims.meta"),
     ("产品经理的主要工作职责可以归纳为以下几个方面。", "claims.announce"),
     ("（有经验的产品经理可以迅速制定，没有经验的则一起协商。）", "claims.aside"),
+    ("产品经理主要会负责以下几项任务", "claims.announce"),
 ])
 def test_the_article_talking_about_itself_is_no_claim(stage, text: str, rule: str) -> None:
     out = stage(page(CLAIM, (text, "subject"), CLAIM))
