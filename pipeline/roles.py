@@ -38,6 +38,8 @@ Mention = tuple[int, int, str, str]  # start, end, role id, lower-cased term
 CLAUSE_END = re.compile(r"[，,；;：:。！？!?]")
 UNMARK = str.maketrans("", "", " \t\u3000“”‘’「」『』【】《》\"'*#-•·●▪►▶")  # quotes and bullets are not words
 TOPIC_LEAD = 6  # at most this many characters before a clause's topic
+LABEL = re.compile(r"^[^，。；：:]{2,14}[：:]")  # a list item's label
+GLOSS = re.compile(r"[（(][^（()）]*[）)]")  # a gloss in brackets: 运营（对内）
 SIDE_MIN_CLAIMS = 3  # an untitled page compares two roles its claims name at least this often
 AGENT_CHARS = 8  # at most this many characters before the ending that makes a noun a job (编辑, 专员)
 NOUN_CHAR = r"[^\W是做把将让对在和与的了着过被给为]"  # a character of a noun phrase, not of a verb phrase
@@ -217,6 +219,16 @@ def resolve(own: tuple[str, ...], strong: bool, context: tuple[str, ...], lexico
     return tuple(dict.fromkeys(context + roles))
 
 
+def task_label(text: str, subjects: list[Mention]) -> bool:
+    """Whether the text starts with a label that names a task by a role's word ("宣传推广：…", "销售管理：…"):
+    its subjects all lie in the label, and the label is more than that word ("投放：…", "运营（对内）：…"
+    name a role)."""
+    if not (label := LABEL.match(text)) or any(end > label.end() for _, end, _, _ in subjects):
+        return False
+    name = GLOSS.sub("", text[:label.end() - 1]).strip()
+    return not any(text[start:end] == name for start, end, _, _ in subjects)
+
+
 def sides(title: tuple[str, ...], named: list[tuple[str, int]], titled: bool, lexicon: Lexicon) -> tuple[str, ...]:
     """The two roles a page compares: the two its title names, or on a page without a title the two
     its claims name most when they name both about as often (`named`: role, claims). A role and a
@@ -254,10 +266,11 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         A sentence with none of these is about something else: no claim."""
         found = lexicon.analyse_page(doc.text, doc.claims)
         strong = [lexicon.ids(subjects, strong=True) for _, subjects in found]
-        title_subjects = lexicon.analyse(doc.title or "")[1]
+        title_terms, title_subjects = lexicon.analyse(doc.title or "")
         title = lexicon.ids(title_subjects)
         named = Counter(r for roles in strong for r in roles).most_common(2)
-        page = title or tuple(role for role, _ in named[:1])
+        # a title names the page's topic even as a modifier (《社群运营思维导图》), unless by an everyday word
+        page = title or lexicon.ids(title_terms, strong=True) or tuple(role for role, _ in named[:1])
         narrowing = title if len(title) == 1 else ()  # on a page about one role, 运营人员 are its people
         # ... also when that role is no kind of theirs but its name holds their term (信息流广告运营)
         held = tuple(t for *_, long in title_subjects for t in lexicon.by_term if t in long) if narrowing else ()
@@ -276,6 +289,8 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                 if held and not lexicon.related(own, narrowing) and all(term.startswith(held) for *_, term in subjects):
                     own = narrowing
                 roles = resolve(own, bool(own_strong), heading or narrowing, lexicon)
+                if not own_strong and (context := heading or narrowing) and task_label(claim.text, subjects):
+                    roles = context  # "宣传推广：负责活动的宣传" under 活动运营: a task's name, not a role
                 basis = "subject"
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = roles

@@ -20,7 +20,7 @@ from .config import SegmentConfig
 from .model import Claim, Document, Drop, Removal, Stage
 from .text import fold
 
-SENTENCE_END = "。！？；…"
+SENTENCE_END = "。！？；…;"  # a half-width semicolon ends list items as often as the full one
 CLOSERS = "”’」』）》】\"'"
 OPENERS = "“‘「『（《【"
 MARKS = re.compile(f"[{re.escape(SENTENCE_END + CLOSERS + OPENERS)}]")
@@ -36,6 +36,8 @@ HEADING_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("num_paren", re.compile(r"^[（(]\d{1,2}[）)]\s*")),
 )
 ITEM_MARKER = re.compile(r"^(?:[●•·◎○▪▶►\-–—*]+|>>|》|\d{1,2}[、.．)）](?!\d)|[（(]\d{1,2}[）)]|[a-zA-Z][、.)）])\s*")
+NUMBER = re.compile(r"^(?:\d{1,2}[、.．)）](?!\d)|[（(]\d{1,2}[）)])\s*")  # a list number inside a line
+GLOSS = re.compile(r"\s*[（(][A-Za-z][A-Za-z &'/,.\-]*[)）]$")  # an English name after a heading
 BULLET = re.compile(r"^[●•·◎○▪▶►\-–—*]+\s*(?=\S)")  # an item marker that is no number
 QUESTION = re.compile(r"[？?]$")
 # Where extraction glued a heading or list items onto one line: "新媒体运营的前途 新媒体运营，是…",
@@ -142,8 +144,13 @@ def heading_style(line: str, cfg: SegmentConfig, forms: Forms, repeated: bool = 
     """
     if QUESTION.search(line) and len(line) <= cfg.heading_max_chars * 2 and "。" not in line:
         return "question"
+    line = GLOSS.sub("", line) or line  # "1.2 数量目标 (Quantitative Goals)": the gloss adds no length
     if len(line) > cfg.heading_max_chars or line[-1] in SENTENCE_END + "，,、":
         return None
+    if bullet := BULLET.match(line):
+        line = line[bullet.end():]  # "- 1.2 数量目标" is a numbered heading; "- 准备商务方案" an item however short
+        if not any(pattern.match(line) for _, pattern in HEADING_MARKERS):
+            return None
     for style, pattern in HEADING_MARKERS:
         if pattern.match(line):
             rest = pattern.sub("", line, count=1)
@@ -151,8 +158,6 @@ def heading_style(line: str, cfg: SegmentConfig, forms: Forms, repeated: bool = 
                 return None
             numbered_item = style in ("num", "num_paren")
             return None if numbered_item and not repeated and forms.states(rest) else style
-    if BULLET.match(line):
-        return None  # "- 准备商务方案": a list item however short, not a heading
     if not CLAUSE_MARK.search(line) and len(fold(line)) <= 12:
         return "node" if not repeated and forms.states(line.strip("“”\"「」")) else "plain"
     return None
@@ -183,7 +188,10 @@ def make(cfg: SegmentConfig) -> Stage:
         def emit(line: str, start: int, end: int, section: tuple[str, ...], line_start: int, unit: int) -> None:
             for s, e in split_sentences(line[start:end]):
                 for a, b in split_long(line, s + start, e + start, cfg.max_claim_chars):
+                    lead = len(line[a:b]) - len(line[a:b].lstrip())
                     sentence = line[a:b].strip()
+                    if (number := NUMBER.match(sentence)) and number.end() < len(sentence):
+                        sentence, lead = sentence[number.end():], lead + number.end()  # "…需要;2.负责…"
                     if QUESTION.search(sentence):
                         dropped.append(Removal("segment", "segment.question", sentence))
                         continue
@@ -193,7 +201,6 @@ def make(cfg: SegmentConfig) -> Stage:
                     if sentence.startswith(cfg.fragment_starts) and len(sentence) <= cfg.fragment_max_chars:
                         dropped.append(Removal("segment", "segment.fragment", sentence))
                         continue
-                    lead = len(line[a:b]) - len(line[a:b].lstrip())
                     claims.append(Claim(sentence, section, char_start=line_start + a + lead,
                                         char_end=line_start + a + lead + len(sentence), paragraph=unit))
 

@@ -60,6 +60,9 @@ def rules(cfg: Config) -> tuple[claim_types.TypeRule, ...]:
     ("竞品分析：寻找差异化优势", (), 0, "responsibility"),  # 差异化 is no contrast
     ("选择适合的主题和类型，进行创意策划。", (), 0, "responsibility"),  # kinds are counted: 三种类型
     ("数据分析能力是此岗位的核心要求之一。", (), 0, "requirement"),
+    ("用户运营岗负责粉丝增长，需要精通用户分层。", (), 1, "responsibility"),  # what it does comes first
+    ("网络推广和网络营销是不同的概念。", (), 2, "comparison"),
+    ("数据分析和Excel技能", (), 0, "requirement"),
 ])
 def test_claim_types(rules, lexicon: roles.Lexicon, text: str, section: tuple[str, ...], sides: int,
                      expected: str) -> None:

@@ -134,6 +134,22 @@ def test_the_people_of_a_role_named_by_a_longer_term_are_its_people(stage) -> No
     assert [c.roles for c in out.claims] == [("media_buying",), ("market_promotion",)]
 
 
+def test_a_title_names_the_page_s_role_even_as_a_modifier(stage) -> None:
+    item = Claim("用户增长：目标用户数量、增长速度")
+    out = stage(Document("a", "text", title="《社群运营思维导图》", claims=(item,)))
+    assert [c.roles for c in out.claims] == [("social_group_operations",)]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("宣传推广：负责活动的宣传工作。", ("activity_operations",)),  # a task named by an everyday role word
+    ("推广：负责活动的宣传工作。", ("activity_operations", "market_promotion")),  # the label is the role's name
+    ("推广（对外）：负责活动的宣传工作。", ("activity_operations", "market_promotion")),
+])
+def test_a_label_naming_a_task_by_a_role_word_is_the_heading_s_work(stage, text: str, want: tuple[str, ...]) -> None:
+    out = stage(Document("a", "text", title="岗位说明", claims=(Claim(text, ("活动运营的工作",)),)))
+    assert [c.roles for c in out.claims] == [want]
+
+
 def test_everyday_role_word_unrelated_to_the_heading_adds_to_it(stage) -> None:
     claims = (Claim("投放要看关键词。", ("SEM岗位职责",)), Claim("运营要看数据。", ("产品运营和内容运营的区别",)))
     out = stage(Document("a", "text", title="运营", claims=claims))
