@@ -149,6 +149,15 @@ class Lexicon:
         """Role ids mentioned in text, in order of first mention, without repeats (strong: no weak terms)."""
         return self.ids(self.mentions(text), strong)
 
+    def about_other(self, text: str, mentions: list[Mention]) -> bool:
+        """Whether a sentence that names no role as its subject opens with something else: a job the
+        lexicon does not know (新媒体编辑的工作…) or a word that holds a role's word but is no role (私域运营是…)."""
+        if self.subject is None:
+            return False
+        if self.subject.foreign(text, mentions):
+            return True
+        return self.mask is not None and self.mask.match(text, self.subject.lead.match(text).end()) is not None
+
     @cached_property
     def broader(self) -> dict[str, str | None]:
         return {r.id: r.broader for r in self.roles}
@@ -277,7 +286,6 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         compared = sides(title, named, bool(doc.title), lexicon)
         headings: dict[tuple[str, ...], tuple[str, ...]] = {}  # a page's claims share few sections
         subject: dict[int, tuple[str, ...]] = {}  # a paragraph's roles; () when it is about another job
-        foreign = lexicon.subject.foreign if lexicon.subject is not None else lambda text, mentions: False
         out: list[Claim] = []
         for claim, (mentions, subjects), own_strong in zip(doc.claims, found, strong, strict=True):
             heading = headings.get(claim.section)
@@ -294,7 +302,7 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
                 basis = "subject"
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = roles
-            elif foreign(claim.text, mentions) or subject.get(claim.paragraph) == ():
+            elif lexicon.about_other(claim.text, mentions) or subject.get(claim.paragraph) == ():
                 roles, basis = (), ""  # about another job: no claim
                 if claim.paragraph >= 0:
                     subject[claim.paragraph] = ()

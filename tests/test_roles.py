@@ -112,6 +112,13 @@ def test_a_paragraph_about_a_job_that_is_no_role_gives_no_claims(stage) -> None:
     ]
 
 
+def test_a_paragraph_about_a_word_that_holds_a_role_s_word_gives_no_claims(stage) -> None:
+    claims = (Claim("私域运营是企业经营用户的方式。", paragraph=0), Claim("它强调长期经营。", paragraph=0),
+              Claim("社群运营负责维护社群。", paragraph=1))
+    out = stage(Document("a", "text", title="私域运营和社群运营的区别", claims=claims))
+    assert [c.text for c in out.claims] == ["社群运营负责维护社群。"]
+
+
 def test_a_claim_naming_both_roles_a_page_compares_is_about_both(stage) -> None:
     claims = (Claim("网络推广是网络营销成功的关键。"), Claim("网络推广要考虑销售的需求。"))
     out = stage(Document("a", "text", title="网络推广和网络营销的区别", claims=claims))
