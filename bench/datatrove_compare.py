@@ -29,8 +29,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from pipeline import decode, read  # noqa: E402
 from pipeline.config import Config  # noqa: E402
+from pipeline.stages import decode, read  # noqa: E402
 
 
 def to_jsonl(raw: Path, out: Path, files: int) -> int:

@@ -26,10 +26,10 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from pipeline import dedup  # noqa: E402
 from pipeline.config import DedupConfig  # noqa: E402
+from pipeline.corpus import dedup  # noqa: E402
+from pipeline.corpus.state import State  # noqa: E402
 from pipeline.model import Claim, Document  # noqa: E402
-from pipeline.state import State  # noqa: E402
 from pipeline.text import canonical  # noqa: E402
 
 ROLES = [("产品运营", "product_operations"), ("内容运营", "content_operations"), ("用户运营", "user_operations"),

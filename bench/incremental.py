@@ -21,8 +21,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from pipeline import runner, write  # noqa: E402
-from pipeline.__main__ import config_for  # noqa: E402
+from pipeline.cli.main import config_for  # noqa: E402
+from pipeline.output import write  # noqa: E402
+from pipeline.run import runner  # noqa: E402
 
 
 def digests(out: Path) -> dict[str, str]:

@@ -20,10 +20,12 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from pipeline import dedup, read, runner, templates  # noqa: E402
-from pipeline.__main__ import config_for  # noqa: E402
+from pipeline.cli.main import config_for  # noqa: E402
 from pipeline.config import Config  # noqa: E402
+from pipeline.corpus import dedup, templates  # noqa: E402
 from pipeline.model import Document, Drop  # noqa: E402
+from pipeline.run import runner  # noqa: E402
+from pipeline.stages import read  # noqa: E402
 from pipeline.text import canonical  # noqa: E402
 
 

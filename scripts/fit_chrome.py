@@ -23,7 +23,7 @@ from pathlib import Path
 import fitting
 import numpy as np
 
-from pipeline import chrome
+from pipeline.stages import chrome
 from pipeline.text import canonical
 
 OUT = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "chrome_model.toml"

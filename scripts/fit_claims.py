@@ -24,8 +24,8 @@ from pathlib import Path
 import fitting
 import numpy as np
 
-from pipeline import claims
 from pipeline.config import Config
+from pipeline.stages import claims
 from pipeline.text import canonical
 
 OUT = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "claim_model.toml"

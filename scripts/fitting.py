@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import runner
 from pipeline.config import Config
 from pipeline.model import Document
-from pipeline.read import read_inputs
+from pipeline.run import runner
+from pipeline.stages.read import read_inputs
 
 SETS = (("samples/pages-dev", "eval/pages_dev_gold.json"), ("samples/seeds", "eval/seeds_gold.json"))
 FOLDS = 5

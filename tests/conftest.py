@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import dedup
 from pipeline.config import Config, DedupConfig
+from pipeline.corpus import dedup
+from pipeline.corpus.state import State
 from pipeline.model import Document
-from pipeline.state import State
 from pipeline.text import canonical
 
 DATA = Path(__file__).parent / "data"

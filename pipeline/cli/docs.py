@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import reference
+from ..config import reference
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 START = "<!-- config reference: generated, do not edit -->\n"
 END = "<!-- end of config reference -->"
 

@@ -8,12 +8,12 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from . import read
-from .boilerplate import cut_rules, load_rules
-from .config import Config
-from .model import Document, Drop, Removal
-from .runner import build_stages, trace
-from .text import printable
+from ..config import Config
+from ..model import Document, Drop, Removal
+from ..run.runner import build_stages, trace
+from ..stages import read
+from ..stages.boilerplate import cut_rules, load_rules
+from ..text import printable
 
 
 def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: frozenset[str]) -> list[str]:

@@ -18,14 +18,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import runner
-from .cluster import SchedulerError
-from .config import ConfigError, load
-from .state import StateError
-from .text import printable
-from .write import OutputError
+from ..config import ConfigError, load
+from ..corpus.state import StateError
+from ..output.write import OutputError
+from ..run import runner
+from ..run.cluster import SchedulerError
+from ..text import printable
 
-PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 log = logging.getLogger(__name__)
 summary_log = logging.getLogger("pipeline.summary")  # the run's last line: shown with -q too (cron reads it)
@@ -192,6 +192,3 @@ def run(args: argparse.Namespace, quiet: bool) -> int:
     summary_log.info(text, extra={"fields": fields})
     return EXIT_FAILED_INPUTS if result.failed else EXIT_OK
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .report import figures, stats_lines
+from ..output.report import figures, stats_lines
 
 
 def main(folder: Path) -> int:

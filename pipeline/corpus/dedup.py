@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rensa import RMinHash
 
-from .config import DedupConfig
-from .model import content_id
-from .text import canonical, code_points
+from ..config import DedupConfig
+from ..model import content_id
+from ..text import canonical, code_points
 
 if TYPE_CHECKING:
     from .state import State

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .model import Document, Removal
+from ..model import Document, Removal
 
 FILE = "state.sqlite"
 SCHEMA_VERSION = "4"  # 4: page ids from bytes and place, line keys with digits folded

@@ -21,9 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .config import TemplatesConfig
-from .model import Document, Removal, site_of
-from .text import fold
+from ..config import TemplatesConfig
+from ..model import Document, Removal, site_of
+from ..text import fold
 
 if TYPE_CHECKING:
     from .state import State

@@ -25,11 +25,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import state
-from .config import WriteConfig
-from .dedup import Merged
-from .faults import checkpoint
-from .model import Document
+from ..config import WriteConfig
+from ..corpus import state
+from ..corpus.dedup import Merged
+from ..faults import checkpoint
+from ..model import Document
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .config import Config
-from .model import Document, Stage
+from ..config import Config
+from ..model import Document, Stage
 from .runner import IN_FLIGHT_PER_WORKER, Processed, bounded_map, build_stages, config_version, process
 
 CONNECT_SECONDS = 10  # an address where no scheduler answers is an error after this long

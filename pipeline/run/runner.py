@@ -32,27 +32,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from . import (
-    __version__,
-    boilerplate,
-    claims,
-    decode,
-    dedup,
-    extract,
-    markup,
-    normalise,
-    read,
-    report,
-    roles,
-    segment,
-    state,
-    templates,
-    write,
-)
-from .config import Config
-from .faults import checkpoint
-from .model import Document, Drop, Stage
-from .text import canonical
+from .. import __version__
+from ..config import Config
+from ..corpus import dedup, state, templates
+from ..faults import checkpoint
+from ..model import Document, Drop, Stage
+from ..output import report, write
+from ..stages import boilerplate, claims, decode, extract, markup, normalise, read, roles, segment
+from ..text import canonical
 
 log = logging.getLogger(__name__)
 

@@ -36,10 +36,10 @@ from itertools import groupby, islice
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from ..config import BoilerplateConfig, Config, ConfigError
+from ..model import Document, Drop, Removal, Stage
+from ..text import fold, is_cjk, is_common
 from .chrome import Model, chrome_lines, load_model
-from .config import BoilerplateConfig, Config, ConfigError
-from .model import Document, Drop, Removal, Stage
-from .text import fold, is_cjk, is_common
 
 log = logging.getLogger(__name__)
 

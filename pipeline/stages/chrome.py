@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import ConfigError
+from ..text import CLAUSE_MARKS, FUNCTION_CHARS, is_cjk
 from . import logistic
-from .config import ConfigError
-from .text import CLAUSE_MARKS, FUNCTION_CHARS, is_cjk
 
 SENTENCE_END = ("。", "！", "？", "；", "…", "!", "?", ";")
 PROSE_PUNCT = frozenset("，。、；：！？“”‘’（）《》,.;:!?()\"' ")

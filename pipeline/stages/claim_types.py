@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .config import ConfigError
+from ..config import ConfigError
 
 TYPES = ("definition", "responsibility", "comparison", "classification", "workflow", "goal", "requirement", "other")
 BOOK_TITLE = re.compile(r"《[^《》]*》")

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..config import ClaimsConfig, Config, ConfigError
+from ..model import Claim, Document, Drop, Removal, Stage
+from ..text import CLAUSE_MARKS, FUNCTION_CHARS
 from . import logistic
-from .config import ClaimsConfig, Config, ConfigError
-from .model import Claim, Document, Drop, Removal, Stage
-from .text import CLAUSE_MARKS, FUNCTION_CHARS
 
 STOP = ("。", "！", "；", "…", "!", ";")
 QUESTION = re.compile(r"[？?]|什么|如何|怎么|怎样|哪些|哪个|为什么|为何|是否|吗[。，]?$|呢[。，]?$")

@@ -15,9 +15,9 @@ from dataclasses import replace
 
 from charset_normalizer import from_bytes
 
-from .config import DecodeConfig
-from .model import Document, Drop, Stage
-from .text import is_cjk
+from ..config import DecodeConfig
+from ..model import Document, Drop, Stage
+from ..text import is_cjk
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ import numpy as np
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from ..config import Config, ExtractConfig
+from ..model import Document, Drop, Removal, Stage
+from ..text import code_points
 from .boilerplate import RulePack, load_rules
-from .config import Config, ExtractConfig
-from .model import Document, Drop, Removal, Stage
-from .text import code_points
 
 log = logging.getLogger(__name__)
 

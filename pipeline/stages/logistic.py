@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError
+from ..config import ConfigError
 
 
 def probability(weights: Sequence[float], x: Sequence[float]) -> float:

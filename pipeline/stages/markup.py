@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .model import Document, Drop, Removal, Stage
+from ..model import Document, Drop, Removal, Stage
 
 CELL_SPLIT = re.compile(r"\s*[|｜]\s*")
 SEPARATOR_ROW = re.compile(r"^[|｜\s:：\-—–]*-{2,}[|｜\s:：\-—–]*$")

@@ -16,9 +16,9 @@ from dataclasses import replace
 import ftfy
 import numpy as np
 
-from .config import NormaliseConfig
-from .model import Document, Drop, Stage
-from .text import cjk_mask, code_points, converter, is_cjk, is_common
+from ..config import NormaliseConfig
+from ..model import Document, Drop, Stage
+from ..text import cjk_mask, code_points, converter, is_cjk, is_common
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CN_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u2026"

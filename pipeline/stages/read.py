@@ -24,8 +24,8 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from .config import ReadConfig
-from .model import Document, page_id
+from ..config import ReadConfig
+from ..model import Document, page_id
 
 log = logging.getLogger(__name__)
 

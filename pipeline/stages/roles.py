@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
+from ..config import Config, ConfigError, RolesConfig
+from ..model import Claim, Document, Drop, Removal, Stage
 from . import claim_types
-from .config import Config, ConfigError, RolesConfig
-from .model import Claim, Document, Drop, Removal, Stage
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .config import SegmentConfig
-from .model import Claim, Document, Drop, Removal, Stage
-from .text import fold
+from ..config import SegmentConfig
+from ..model import Claim, Document, Drop, Removal, Stage
+from ..text import fold
 
 SENTENCE_END = "。！？；…;"  # a half-width semicolon ends list items as often as the full one
 CLOSERS = "”’」』）》】\"'"

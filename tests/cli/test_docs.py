@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.__main__ import main
-from pipeline.docs import README, with_reference
+from pipeline.cli.docs import README, with_reference
+from pipeline.cli.main import main
 
-from .conftest import PROJECT
+from ..conftest import PROJECT
 
 TEXT = README.read_text(encoding="utf-8")
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import dedup
 from pipeline.config import ConfigError, DedupConfig
+from pipeline.corpus import dedup
 from pipeline.model import Claim, Document
 from pipeline.text import canonical
 from tests.conftest import clusters, merge_pages

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import state
+from pipeline.corpus import state
 
 
 def made(path: Path) -> Path:

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import templates
-from pipeline.__main__ import main
+from pipeline.cli.main import main
 from pipeline.config import TemplatesConfig
+from pipeline.corpus import templates
+from pipeline.corpus.state import State
 from pipeline.model import Document
-from pipeline.state import State
 
 CFG = TemplatesConfig(min_pages=3, min_share=0.5, max_chars=60, corpus_min_sites=0)
 CHROME = "扫码关注运营研究社公众号"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import write
-from pipeline.__main__ import main
+from pipeline.cli.main import main
+from pipeline.output import write
 
-from .conftest import PROJECT
+from ..conftest import PROJECT
 
 NEW_PAGE = ("用户运营和社群运营的区别\n\n用户运营负责拉新、促活和留存，关注用户的整个生命周期。\n\n"
             "社群运营负责维护社群氛围，组织群内的活动和讨论。\n")

@@ -7,9 +7,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipeline import state, write
 from pipeline.config import WriteConfig
+from pipeline.corpus import state
 from pipeline.model import Claim, Document
+from pipeline.output import write
 from tests.conftest import merge_pages
 
 

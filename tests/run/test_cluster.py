@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import runner, write
 from pipeline.config import Config
+from pipeline.output import write
+from pipeline.run import runner
 from pipeline.text import converter
 
-from .conftest import PROJECT
+from ..conftest import PROJECT
 
 RUN_TIMES = ["first_seen", "last_seen"]
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import dedup, runner
-from pipeline.__main__ import main
+from pipeline.cli.main import main
+from pipeline.corpus import dedup
+from pipeline.run import runner
 
-from .conftest import PROJECT
+from ..conftest import PROJECT
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_cli_bad_out_and_scheduler_exit_2_with_nothing_touched(raw: Path, tmp_pa
 
 def test_unreachable_scheduler_is_one_line_exit_2(raw: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     pytest.importorskip("dask.distributed")
-    from pipeline import cluster
+    from pipeline.run import cluster
 
     monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
     assert main(["ingest", str(raw), "--out", str(tmp_path / "clean"), "-q", "--scheduler", "tcp://127.0.0.1:9"]) == 2

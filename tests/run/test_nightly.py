@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import state, write
-from pipeline.__main__ import main
+from pipeline.cli.main import main
+from pipeline.corpus import state
+from pipeline.output import write
 
-from .conftest import PROJECT
+from ..conftest import PROJECT
 
 RAW = PROJECT / "raw"
 

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import boilerplate
 from pipeline.config import Config, ConfigError
 from pipeline.model import Document, Drop
+from pipeline.stages import boilerplate
 
-from .conftest import case_ids, golden
+from ..conftest import case_ids, golden
 
 CASES = golden("boilerplate")
 

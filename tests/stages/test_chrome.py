@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import chrome
 from pipeline.config import Config, ConfigError
+from pipeline.stages import chrome
 
-from .conftest import case_ids, golden
+from ..conftest import case_ids, golden
 
 CASES = golden("chrome")
 

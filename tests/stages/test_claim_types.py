@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import claim_types, roles
 from pipeline.config import Config, ConfigError
+from pipeline.stages import claim_types, roles
 
 
 @pytest.fixture(scope="module")

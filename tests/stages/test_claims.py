@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import claims
 from pipeline.config import Config, ConfigError
 from pipeline.model import Claim, Document
+from pipeline.stages import claims
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import codecs
 
 import pytest
 
-from pipeline import decode
 from pipeline.config import DecodeConfig
 from pipeline.model import Document, Drop
+from pipeline.stages import decode
 
 TEXT = "产品运营是指以用户为中心的运营工作，负责内容与活动的策划。"
 TRAD = "產品運營是指以用戶為中心的運營工作，負責內容與活動的策劃。"

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import extract
-from pipeline.boilerplate import RulePack, load_rules
 from pipeline.config import Config, ExtractConfig
 from pipeline.model import Document, Drop
-from pipeline.runner import time_limit
+from pipeline.run.runner import time_limit
+from pipeline.stages import extract
+from pipeline.stages.boilerplate import RulePack, load_rules
 
-from .conftest import case_ids, golden
+from ..conftest import case_ids, golden
 
 CASES = golden("extract")
 ARTICLE = CASES[0]["html"]

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import markup
 from pipeline.model import Document
+from pipeline.stages import markup
 
-from .conftest import case_ids, golden
+from ..conftest import case_ids, golden
 
 CASES = golden("markup")
 STAGE = markup.make()

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import normalise
 from pipeline.config import NormaliseConfig
 from pipeline.model import Document
+from pipeline.stages import normalise
 
-from .conftest import case_ids, golden
+from ..conftest import case_ids, golden
 
 CASES = golden("normalise")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline import read
 from pipeline.config import ReadConfig
 from pipeline.model import Document
-from pipeline.runner import time_limit
+from pipeline.run.runner import time_limit
+from pipeline.stages import read
 
 
 def outcomes(raw: Path, cfg: ReadConfig | None = None) -> dict[str, Document | read.InputEvent]:

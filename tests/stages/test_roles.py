@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import roles, segment
 from pipeline.config import Config, ConfigError, SegmentConfig
 from pipeline.model import Claim, Document
+from pipeline.stages import roles, segment
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import segment
 from pipeline.config import SegmentConfig
 from pipeline.model import Document
+from pipeline.stages import segment
 
-from .conftest import case_ids, golden
+from ..conftest import case_ids, golden
 
 CASES = golden("segment")
 
