@@ -2,7 +2,7 @@
 
     python bench/stages.py RAW_DIR
 
-Every document under RAW_DIR goes through the stages of `runner.build_stages` one at a time, then
+Every document under RAW_DIR goes through the stages of `pages.build_stages` one at a time, then
 through what a worker adds (the template line keys, the page signature, the claims' keys and
 signatures); each step is timed on its own. This is where a page's CPU goes.
 """
@@ -24,7 +24,7 @@ from pipeline.cli.main import config_for  # noqa: E402
 from pipeline.config import Config  # noqa: E402
 from pipeline.corpus import dedup, templates  # noqa: E402
 from pipeline.model import Document, Drop  # noqa: E402
-from pipeline.run import runner  # noqa: E402
+from pipeline.run import pages  # noqa: E402
 from pipeline.stages import read  # noqa: E402
 from pipeline.text import canonical  # noqa: E402
 
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("raw", type=Path)
     args = parser.parse_args()
     cfg = config_for(None)
-    stages = runner.build_stages(cfg)
+    stages = pages.build_stages(cfg)
     docs = [d for d in read.read_inputs(args.raw, cfg.read) if isinstance(d, Document)]
     spent: Counter[str] = Counter()
 

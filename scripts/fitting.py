@@ -19,7 +19,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.model import Document
-from pipeline.run import runner
+from pipeline.run.pages import build_stages
 from pipeline.stages.read import read_inputs
 
 SETS = (("samples/pages-dev", "eval/pages_dev_gold.json"), ("samples/seeds", "eval/seeds_gold.json"))
@@ -38,7 +38,7 @@ def pages(shared: Path, until: str, cfg: Config | None = None) -> Iterator[tuple
     """(document after the stages up to and including `until`, its gold entry, its site) for every
     gold page of the shared samples."""
     cfg = cfg or Config()
-    stages = runner.build_stages(cfg, until)
+    stages = build_stages(cfg, until)
     where = sites(shared)
     for folder, gold_file in SETS:
         gold = json.loads((shared / gold_file).read_text(encoding="utf-8"))["docs"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..model import Document, Drop, Removal
-from ..run.runner import build_stages, trace
+from ..run.pages import build_stages, trace
 from ..stages import read
 from ..stages.boilerplate import cut_rules, load_rules
 from ..text import printable

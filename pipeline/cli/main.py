@@ -15,13 +15,17 @@ import os
 import re
 import sqlite3
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from tqdm import tqdm
 
 from ..config import ConfigError, load
 from ..corpus.state import StateError
 from ..output.write import OutputError
-from ..run import runner
+from ..run import local, runner
 from ..run.cluster import SchedulerError
 from ..text import printable
 
@@ -63,7 +67,7 @@ def build_parser() -> Parser:
     ing.add_argument("raw_dir", type=Path, metavar="RAW_DIR")
     ing.add_argument("--out", type=Path, default=Path("clean"), help="output folder (default: clean/)")
     ing.add_argument("--config", type=Path, help="config file (default: config.toml at the project root)")
-    ing.add_argument("--workers", type=positive_int, default=runner.default_workers(),
+    ing.add_argument("--workers", type=positive_int, default=local.default_workers(),
                      help="worker processes (default: all cores)")
     ing.add_argument("--scheduler", metavar="ADDRESS", type=scheduler_address,
                      help="run the per-page work on a Dask cluster: a scheduler address (tcp://host:8786), or "
@@ -165,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"internal error (a bug; -v shows the traceback): {type(exc).__name__}: {exc}", EXIT_INTERNAL)
 
 
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable[[int], object]]:
+    """The run's progress on the terminal: one tick a file."""
+    with tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar.update
+
+
 def fail(message: str, code: int) -> int:
     """The one line a user sees for an error that ends the run, and its exit code."""
     print(f"error: {printable(message)}", file=sys.stderr)
@@ -185,7 +196,8 @@ def run(args: argparse.Namespace, quiet: bool) -> int:
     if not args.raw_dir.is_dir():
         return fail(f"not a folder: {args.raw_dir}", EXIT_USAGE)
     result = runner.ingest(args.raw_dir, args.out, cfg, workers=args.workers, dry_run=args.dry_run,
-                           progress=sys.stderr.isatty() and not quiet, full=args.full, scheduler=args.scheduler)
+                           progress=progress_bar if sys.stderr.isatty() and not quiet else None, full=args.full,
+                           scheduler=args.scheduler)
     for failure in result.failed:
         print(f"failed: {printable(failure.path)}: {printable(failure.reason)}", file=sys.stderr)
     text, fields = summary(result, "dry run" if args.dry_run else str(args.out))

@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator
 
 from ..config import Config
 from ..model import Document, Stage
-from .runner import IN_FLIGHT_PER_WORKER, Processed, bounded_map, build_stages, config_version, process
+from .local import IN_FLIGHT_PER_WORKER, bounded_map
+from .pages import Processed, build_stages, process
 
 CONNECT_SECONDS = 10  # an address where no scheduler answers is an error after this long
 
@@ -39,9 +40,10 @@ def _process(docs: list[Document], cfg: Config, key: str) -> list[Processed]:
     return [process(doc, stages, cfg) for doc in docs]
 
 
-def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str) -> Iterator[Processed]:
+def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str, key: str) -> Iterator[Processed]:
     """Processed pages in input order, computed on the cluster at `scheduler` ("local": a local
-    cluster of `workers` single-threaded processes, started and stopped here)."""
+    cluster of `workers` single-threaded processes, started and stopped here); `key` names the
+    configuration (the runner's config_version), so a worker builds its stages once for it."""
     from dask.distributed import Client, LocalCluster  # optional: only this executor needs it
 
     cluster = (LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
@@ -53,7 +55,6 @@ def results(docs: Iterable[Document], cfg: Config, workers: int, scheduler: str)
             raise SchedulerError(f"no Dask scheduler answers at {scheduler}: {exc}") from None
         with client:
             slots = IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info()["workers"]))
-            key = config_version(cfg)
             yield from bounded_map(lambda batch: client.submit(_process, batch, cfg, key, pure=False), docs, slots)
     finally:
         if cluster is not None:

@@ -1,36 +1,31 @@
-"""The runner: read every input, pass each document through the stages, merge, write.
+"""The runner: one nightly run, composed of the per-page stages and the corpus steps.
 
-The per-document stages are composed in one visible list (`build_stages`); the corpus-level steps
-(dedup, write) follow in `ingest`. A stage that drops a document returns `Drop(reason)`, which is
-counted and recorded; a stage that crashes on one document fails that document only.
+    per page     pages.build_stages: read, decode, extract, normalise, boilerplate, markup, segment,
+                 roles, claims; run by an executor (local.results, or cluster.results on Dask)
+    per corpus   1. templates  each site's template lines, learned over the night, taken out of its
+                               pages (`remove_templates`: segment, roles and claims run again on them)
+                 2. dedup      exact and near-duplicate claims and pages merged (`_merge`)
+                 3. write      the corpus tables, report and manifest into a staging folder, swapped in
+
+A stage that drops a page returns `Drop(reason)`, which is counted and recorded; a stage that
+crashes on one page fails that page only.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import fcntl
 import hashlib
-import itertools
 import json
 import logging
-import multiprocessing
-import os
-import signal
-import sys
 import tempfile
-import threading
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from tqdm import tqdm
 
 from .. import __version__
 from ..config import Config
@@ -38,31 +33,12 @@ from ..corpus import dedup, state, templates
 from ..faults import checkpoint
 from ..model import Document, Drop, Stage
 from ..output import report, write
-from ..stages import boilerplate, claims, decode, extract, markup, normalise, read, roles, segment
+from ..stages import read, roles
 from ..text import canonical
+from . import local
+from .pages import AFTER_TEMPLATES, build_stages
 
 log = logging.getLogger(__name__)
-
-
-# Stages that run again on a page after the corpus-level template step removed lines from it.
-AFTER_TEMPLATES = ("segment", "roles", "claims")
-
-
-def build_stages(cfg: Config, until: str | None = None) -> list[tuple[str, Stage]]:
-    """The per-document pipeline, in order (up to and including `until`: the model-fitting scripts
-    stop before the model they fit). After it, at corpus level: templates, dedup, write."""
-    stages: list[tuple[str, Callable[[], Stage]]] = [
-        ("decode", lambda: decode.make(cfg.decode)),
-        ("extract", lambda: extract.make(cfg.extract, cfg)),
-        ("normalise", lambda: normalise.make(cfg.normalise)),
-        ("boilerplate", lambda: boilerplate.make(cfg.boilerplate, cfg)),
-        ("markup", markup.make),
-        ("segment", lambda: segment.make(cfg.segment)),
-        ("roles", lambda: roles.make(cfg.roles, cfg)),
-        ("claims", lambda: claims.make(cfg.claims, cfg)),
-    ]
-    names = [name for name, _ in stages]
-    return [(name, make()) for name, make in stages[: names.index(until) + 1 if until else len(stages)]]
 
 
 class LockedError(Exception):
@@ -92,165 +68,6 @@ class RunResult:
 
     failed: list[Outcome] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
-
-
-def trace(doc: Document, stages: list[tuple[str, Stage]]) -> list[tuple[str, Document | Drop]]:
-    """Each stage's result for one document, stopping at the first Drop (used by `explain`)."""
-    steps: list[tuple[str, Document | Drop]] = []
-    current: Document | Drop = doc
-    for name, stage in stages:
-        current = stage(current)  # type: ignore[arg-type]
-        steps.append((name, current))
-        if isinstance(current, Drop):
-            break
-    return steps
-
-
-StageCounts = dict[str, list[int]]  # stage -> [docs in, docs out, claims out]
-
-
-@dataclass(frozen=True, slots=True)
-class Processed:
-    """One document after the stages: the slim document (with what the corpus steps need of it,
-    worked out here so the parallel workers do it: its line keys and its signature), or the Drop."""
-
-    source_path: str
-    input_path: str  # the input file it came from (a record's file)
-    doc_id: str
-    result: Document | Drop
-    stage: str
-    counts: StageCounts
-    keys: tuple[str | None, ...] = ()
-    sig: bytes = b""
-    claim_keys: tuple[str, ...] = ()  # each claim's canonical key
-    claim_sigs: dict[str, bytes] = field(default_factory=dict)  # claim key -> its MinHash signature
-
-
-def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Processed:
-    """Run one document through the stages, catching a crash, or a page that takes longer than
-    `max_page_seconds`, as that document's failure."""
-    counts: StageCounts = {}
-    current: Document | Drop = doc
-    input_path = doc.input_path or doc.source_path
-    name = ""
-    for name, stage in stages:
-        try:
-            with time_limit(cfg.read.max_page_seconds):
-                result = stage(current)  # type: ignore[arg-type]
-        except PageTimeout:
-            result = Drop("page took too long", f"over {cfg.read.max_page_seconds:g} s in {name}", failure=True)
-        except Exception as exc:  # one bad page must not stop the run
-            log.debug("stage %s crashed on %s", name, doc.source_path, exc_info=True)
-            result = Drop(f"internal error: {type(exc).__name__}", str(exc)[:200], failure=True)
-        dropped = isinstance(result, Drop)
-        counts[name] = [1, 0 if dropped else 1, 0 if dropped else len(result.claims)]  # type: ignore[union-attr]
-        if isinstance(result, Drop):
-            return Processed(doc.source_path, input_path, doc.doc_id, result, name, counts)
-        current = result
-    assert isinstance(current, Document)
-    slim = replace(current, raw=b"", content="")  # the corpus needs neither; keep memory small
-    claim_keys = tuple(canonical(c.text) for c in slim.claims)
-    distinct = sorted(set(claim_keys))
-    return Processed(doc.source_path, input_path, doc.doc_id, slim, name, counts,
-                     templates.keys_of(slim, cfg.templates),
-                     dedup.page_signature(slim.text, cfg.dedup), claim_keys,
-                     dict(zip(distinct, dedup.signatures(distinct, cfg.dedup.shingle, cfg.dedup.num_perm),
-                              strict=True)))
-
-
-class PageTimeout(Exception):
-    """One stage ran longer on one page than `max_page_seconds`."""
-
-
-def _alarm(signum: int, frame: object) -> None:
-    raise PageTimeout
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise PageTimeout in the block after `seconds` (SIGALRM: the main thread of a process only, so
-    a Dask worker thread runs unbounded; a long call inside C code is stopped when it returns)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-_WORKER: list[tuple[Config, list[tuple[str, Stage]]]] = []
-
-
-def _init_worker(cfg: Config, stages: list[tuple[str, Stage]], lock_fd: int | None, parent: int) -> None:
-    """A forked worker takes the driver's stages as they are (its rules compiled, OpenCC loaded):
-    fork passes them without pickling, and building them again cost each worker 0.1 s at the start."""
-    _die_with(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle: no worker tracebacks
-    if lock_fd is not None:
-        os.close(lock_fd)  # a worker must never keep the output folder locked
-    _WORKER[:] = [(cfg, stages)]
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this worker when the run dies (Linux): a `kill -9` leaves no orphans."""
-    libc_name = ctypes.util.find_library("c")
-    prctl = getattr(ctypes.CDLL(libc_name), "prctl", None) if libc_name else None
-    if prctl is not None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before the request took effect
-        os._exit(1)
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def _process_in_worker(docs: list[Document]) -> list[Processed]:
-    cfg, stages = _WORKER[0]
-    return [process(doc, stages, cfg) for doc in docs]
-
-
-IN_FLIGHT_PER_WORKER = 16  # documents queued per worker: enough to keep it busy, few enough to bound memory
-BATCH = 4  # documents per task: spreads an executor's cost per task (futures, thread hand-offs) over several
-
-
-def _results(docs: Iterable[Document], cfg: Config, stages: list[tuple[str, Stage]],
-             workers: int, lock_fd: int | None = None) -> Iterator[Processed]:
-    """Processed documents in input order; parallel over `workers` processes when more than one.
-
-    At most a few documents per worker are read ahead, so memory does not grow with the input.
-    """
-    if workers <= 1:
-        for doc in docs:
-            yield process(doc, stages, cfg)
-        return
-    pending = iter(docs)
-    first = next(pending, None)
-    if first is None:  # a night with nothing new starts no workers
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(cfg, stages, lock_fd, os.getpid())) as pool:
-        yield from bounded_map(lambda batch: pool.submit(_process_in_worker, batch),
-                               itertools.chain((first,), pending), workers * IN_FLIGHT_PER_WORKER)
-
-
-def bounded_map(submit: Callable[[list[Document]], Any], docs: Iterable[Document], slots: int
-                ) -> Iterator[Processed]:
-    """Results in input order, `BATCH` documents a task, with at most about `slots` documents submitted
-    and not yet taken: what keeps memory flat on any executor whose futures have `.result()` (a
-    process pool's, Dask's). A task's future gives the list of its documents' results."""
-    in_flight: deque[Any] = deque()
-    pending = iter(docs)
-    while batch := list(itertools.islice(pending, BATCH)):
-        in_flight.append(submit(batch))
-        if len(in_flight) * BATCH >= slots:
-            yield from in_flight.popleft().result()
-    while in_flight:
-        yield from in_flight.popleft().result()
 
 
 @contextmanager
@@ -318,8 +135,18 @@ def minhash_settings(cfg: Config) -> str:
     return f"{dedup.MINHASH} perm{d.num_perm} k{d.shingle} doc-k{d.doc_shingle}"
 
 
+# Given the number of inputs, a context that gives the function to call as each one is done (the
+# command line passes a progress bar; the runner knows nothing of terminals).
+Progress = Callable[[int], AbstractContextManager[Callable[[int], object]]]
+
+
+@contextmanager
+def _no_progress(total: int) -> Iterator[Callable[[int], object]]:
+    yield lambda done: None
+
+
 def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: bool = False,
-           progress: bool = False, full: bool = False, scheduler: str | None = None) -> RunResult:
+           progress: Progress | None = None, full: bool = False, scheduler: str | None = None) -> RunResult:
     """One nightly run: the inputs under raw_dir that are new or changed into the corpus at `out`.
 
     Everything happens in a staging folder that holds a working copy of the state; the corpus and
@@ -382,7 +209,7 @@ def _report(out: Path, folder: Path, result: RunResult, outputs: dict[str, Any],
 
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
-         lexicon: roles.Lexicon, workers: int, progress: bool, run_time: str, lock_fd: int,
+         lexicon: roles.Lexicon, workers: int, progress: Progress | None, run_time: str, lock_fd: int,
          scheduler: str | None = None) -> tuple[RunResult, dict[str, write.Batches] | None]:
     """Read, process and merge; the tables to write, or None when nothing changed (the previous
     corpus files are then linked into the staging folder)."""
@@ -407,10 +234,10 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                 db.note_input(item.path, item.digest)
             elif item.outcome == "unchanged":
                 db.note_unchanged(item.path)  # its outcomes, as the state remembers them
-                bar.update(1)
+                tick(1)
             else:
                 db.note_event(state.Event(item.input_path or item.path, item.path, item.outcome, item.reason))
-                bar.update(1)
+                tick(1)
 
     total = sum(1 for _ in read.walk(raw_dir))
     stage_counts: dict[str, Counter[str]] = {}
@@ -418,41 +245,40 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
     learner = templates.Learner(db)
     ingested = 0
 
-    bar = tqdm(total=total, unit="file", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    if scheduler is None:
-        processed = _results(documents(), cfg, stages, workers, lock_fd)
-    else:
-        from . import cluster  # Dask is needed only for this executor
-
-        processed = cluster.results(documents(), cfg, workers, scheduler)
-    for p in processed:  # each page into the state as it comes
-        checkpoint("read")
-        res = p.result
-        for name, (n_in, n_out, n_claims) in p.counts.items():
-            c = stage_counts.setdefault(name, Counter())
-            c["docs_in"] += n_in
-            c["docs_out"] += n_out
-            c["claims_out"] += n_claims
-        input_path = p.input_path
-        if isinstance(res, Drop):
-            kind = "failed" if res.failure else "dropped"
-            reason = res.reason + (f": {res.detail}" if res.detail else "")
-            db.note_event(state.Event(input_path, p.source_path, kind, reason, p.stage, p.doc_id))
-        elif (other := _same_bytes(db, p.doc_id, input_path)) is not None:
-            db.note_event(state.Event(input_path, p.source_path, "dropped", f"same page as {other}", "read",
-                                      res.doc_id))
+    with (progress or _no_progress)(total) as tick:
+        if scheduler is None:
+            processed = local.results(documents(), cfg, stages, workers, lock_fd)
         else:
-            db.reset_input(input_path)
-            doc = replace(res, first_seen=db.page_first_seen(res.doc_id) or run_time, last_seen=run_time)
-            learner.learn(doc, p.keys)
-            ingested += 1
-            removed_by_rule.update(r.rule for r in doc.removed)
-            db.add_document(input_path, doc, p.sig, p.keys, p.claim_keys)
-            db.add_key_sigs(p.claim_sigs, doc.first_seen, run_time)
-            db.note_event(state.Event(input_path, p.source_path, "ingested", doc_id=res.doc_id))
-        if p.source_path == input_path:  # a file's page, not one record of a crawler file
-            bar.update(1)
-    bar.close()
+            from . import cluster  # Dask is needed only for this executor
+
+            processed = cluster.results(documents(), cfg, workers, scheduler, config_version(cfg))
+        for p in processed:  # each page into the state as it comes
+            checkpoint("read")
+            res = p.result
+            for name, (n_in, n_out, n_claims) in p.counts.items():
+                c = stage_counts.setdefault(name, Counter())
+                c["docs_in"] += n_in
+                c["docs_out"] += n_out
+                c["claims_out"] += n_claims
+            input_path = p.input_path
+            if isinstance(res, Drop):
+                kind = "failed" if res.failure else "dropped"
+                reason = res.reason + (f": {res.detail}" if res.detail else "")
+                db.note_event(state.Event(input_path, p.source_path, kind, reason, p.stage, p.doc_id))
+            elif (other := _same_bytes(db, p.doc_id, input_path)) is not None:
+                db.note_event(state.Event(input_path, p.source_path, "dropped", f"same page as {other}", "read",
+                                          res.doc_id))
+            else:
+                db.reset_input(input_path)
+                doc = replace(res, first_seen=db.page_first_seen(res.doc_id) or run_time, last_seen=run_time)
+                learner.learn(doc, p.keys)
+                ingested += 1
+                removed_by_rule.update(r.rule for r in doc.removed)
+                db.add_document(input_path, doc, p.sig, p.keys, p.claim_keys)
+                db.add_key_sigs(p.claim_sigs, doc.first_seen, run_time)
+                db.note_event(state.Event(input_path, p.source_path, "ingested", doc_id=res.doc_id))
+            if p.source_path == input_path:  # a file's page, not one record of a crawler file
+                tick(1)
     db.record_inputs(run_time)
     if ingested:
         learner.flush()
@@ -502,7 +328,3 @@ def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon) -> tuple[dedup.
 
 CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")
 LAST_RUN = "last_run"  # state meta: the corpus files and counts the last run wrote
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

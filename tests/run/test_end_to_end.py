@@ -7,7 +7,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -180,29 +179,6 @@ def test_explain_lists_the_sentences_that_are_no_claims_with_their_reason(tmp_pa
     assert " - DROP  | 为什么要做产品？  [segment.question]" in result.stdout
     assert "[claims.cut_off]" in result.stdout  # the last sentence, cut off by the end of the text
     assert "== claims (1)" in result.stdout
-
-
-def test_bounded_map_keeps_order_and_reads_ahead_only_a_few() -> None:
-    class Done:  # a future that is already done
-        def __init__(self, value: list[int]) -> None:
-            self.value = value
-
-        def result(self) -> list[int]:
-            return self.value
-
-    pulled = 0
-
-    def docs() -> Iterator[int]:  # counts how far the map has read
-        nonlocal pulled
-        for i in range(100):
-            pulled += 1
-            yield i
-
-    taken: list[int] = []
-    for value in runner.bounded_map(lambda batch: Done([d * 10 for d in batch]), docs(), slots=12):
-        taken.append(value)
-        assert pulled - len(taken) < 12 + runner.BATCH  # never more than the slots and one batch ahead
-    assert taken == [i * 10 for i in range(100)]
 
 
 def test_the_same_bytes_at_another_path_are_a_second_document_marked_duplicate_of(raw: Path, tmp_path: Path) -> None:

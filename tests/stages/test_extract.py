@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from pipeline.config import Config, ExtractConfig
 from pipeline.model import Document, Drop
-from pipeline.run.runner import time_limit
+from pipeline.run.pages import time_limit
 from pipeline.stages import extract
 from pipeline.stages.boilerplate import RulePack, load_rules
 

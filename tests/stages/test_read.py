@@ -12,7 +12,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.config import ReadConfig
 from pipeline.model import Document
-from pipeline.run.runner import time_limit
+from pipeline.run.pages import time_limit
 from pipeline.stages import read
 
 
