@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     w = fitting.fit(x, y)
     fitting.write_model(OUT, [
-        "The chrome line classifier's weights (pipeline/chrome.py), made by scripts/fit_chrome.py from the",
+        "The chrome line classifier's weights (pipeline/stages/chrome.py), made by scripts/fit_chrome.py from the",
         "shared samples' gold labels (no page text is kept here). Held out by site, five folds:",
         f"{figures['lines']} labelled lines ({figures['chrome']} chrome) from {figures['sites']} sites; at p >= "
         f"{model.sure}: precision {figures['precision']:.3f}, recall {figures['recall']:.3f}, "

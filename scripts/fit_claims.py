@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     w = fitting.fit(x, y)
     fitting.write_model(OUT, [
-        "The claim model's weights (pipeline/claims.py), made by scripts/fit_claims.py from the shared",
+        "The claim model's weights (pipeline/stages/claims.py), made by scripts/fit_claims.py from the shared",
         "samples' labelled sentences (no page text is kept here). Held out by site, five folds:",
         f"{summary['candidates']} labelled candidates ({summary['claims']} claims) from {summary['sites']} sites; "
         f"all of them: precision {base['precision']:.3f};",

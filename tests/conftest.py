@@ -1,7 +1,10 @@
-"""Shared fixtures: the default configuration and golden-case loading."""
+"""Shared fixtures: the default configuration, golden-case loading, and the command line as a user runs it."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -15,6 +18,20 @@ from pipeline.text import canonical
 
 DATA = Path(__file__).parent / "data"
 PROJECT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    """A copy of the project's raw/ samples."""
+    folder = tmp_path / "raw"
+    shutil.copytree(PROJECT / "raw", folder)
+    return folder
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m pipeline ARGS` in the project folder, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True,
+                          cwd=PROJECT, timeout=120)
 
 
 def golden(name: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""`python -m pipeline.docs`: write the configuration reference, generated from the config
+"""`python -m pipeline.cli.docs`: write the configuration reference, generated from the config
 dataclasses, into README.md (a test fails when the README's copy is out of date)."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ TEXT = README.read_text(encoding="utf-8")
 
 
 def test_config_reference_is_the_generated_one() -> None:
-    assert with_reference(TEXT) == TEXT, "README's config reference is stale: run python -m pipeline.docs"
+    assert with_reference(TEXT) == TEXT, "README's config reference is stale: run python -m pipeline.cli.docs"
 
 
 def test_every_config_key_is_in_the_reference() -> None:
