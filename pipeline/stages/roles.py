@@ -64,12 +64,13 @@ class Subjects:
         return cls(re.compile(rf"(?:{alt('lead')})*"), re.compile(rf"(?:{alt('modifies')})"),
                    re.compile(rf"(?:{alt('suffix')})?\s*(?:{alt('joiner')})\s*"), re.compile(rf"(?:{alt('suffix')})?"),
                    re.compile(rf"(?:{alt('governed')})$"),
-                   re.compile(rf"(?:{alt('lead')})*{NOUN_CHAR}{{1,{AGENT_CHARS}}}?(?:{alt('agent')})们?(?={AFTER_SUBJECT}|$)"))
+                   re.compile(rf"{NOUN_CHAR}{{1,{AGENT_CHARS}}}?(?:{alt('agent')})们?(?={AFTER_SUBJECT}|$)"))
 
-    def foreign(self, text: str, mentions: list[Mention]) -> bool:
-        """Whether the sentence opens with a job that is not a role ("新媒体文案编辑不光要对内容负责" is
-        about the copywriter); `mentions` are its role terms (none of them its subject)."""
-        if not (m := self.agent.match(text)):
+    def foreign(self, text: str, at: int, mentions: list[Mention]) -> bool:
+        """Whether the sentence opens (at `at`, after its lead words) with a job that is not a role
+        ("新媒体文案编辑不光要对内容负责" is about the copywriter); `mentions` are its role terms (none of
+        them its subject)."""
+        if not (m := self.agent.match(text, at)):
             return False
         return not any(start < m.end() for start, _, _, _ in mentions)  # 广告运营经理: a role's people
 
@@ -154,9 +155,9 @@ class Lexicon:
         lexicon does not know (新媒体编辑的工作…) or a word that holds a role's word but is no role (私域运营是…)."""
         if self.subject is None:
             return False
-        if self.subject.foreign(text, mentions):
-            return True
-        return self.mask is not None and self.mask.match(text, self.subject.lead.match(text).end()) is not None
+        at = self.subject.lead.match(text).end()
+        masked = self.mask is not None and self.mask.match(text, at) is not None
+        return masked or self.subject.foreign(text, at, mentions)
 
     @cached_property
     def broader(self) -> dict[str, str | None]:
