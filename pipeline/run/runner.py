@@ -120,13 +120,14 @@ def remove_templates(db: state.State, rules: templates.Rules, cfg: Config,
     return removed
 
 
-PROCESSING_SECTIONS = ("read", "decode", "extract", "boilerplate", "normalise", "templates", "segment", "roles")
+CORPUS_SECTIONS = ("dedup", "write")  # settings of the corpus steps after the pages: changing them reprocesses none
 
 
 def processing_version(cfg: Config) -> str:
-    """Version of the settings a page's processing depends on (dedup and write settings are not),
-    with the contents of the rule and lexicon files in use: an edited rule file reprocesses the pages."""
-    settings = {k: v for k, v in cfg.as_dict().items() if k in PROCESSING_SECTIONS}
+    """Version of the settings a page's processing depends on (every section but the corpus steps'; a
+    new stage's section counts without being listed), with the contents of the rule and lexicon files
+    in use: an edited rule file reprocesses the pages."""
+    settings = {k: v for k, v in cfg.as_dict().items() if k not in CORPUS_SECTIONS}
     return _digest({"pipeline": __version__, **settings}, cfg)
 
 

@@ -109,11 +109,12 @@ def test_corpus_accumulates_and_a_new_page_adds_support(nights: tuple[Path, Path
     assert set(pd.read_parquet(out / "claims.parquet")["claim_id"]) == set(first.index)
 
 
-def test_changed_settings_process_the_inputs_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("setting", ["[segment]\nmax_claim_chars = 200\n", "[claims]\ncut_min_chars = 30\n"])
+def test_changed_settings_process_the_inputs_again(tmp_path: Path, setting: str) -> None:
     out = tmp_path / "clean"
     assert ingest(RAW, out) == 0
     config = tmp_path / "config.toml"
-    config.write_text("[segment]\nmax_claim_chars = 200\n", encoding="utf-8")
+    config.write_text(setting, encoding="utf-8")
     assert ingest(RAW, out, "--config", str(config)) == 0
     assert manifest(out)["counts"]["inputs"] == {"ingested": 4}
 
