@@ -16,8 +16,10 @@ import itertools
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +36,18 @@ from ..model import Document
 log = logging.getLogger(__name__)
 
 LIST = pa.list_(pa.string())
+TIME = pa.timestamp("s", tz="UTC")  # first_seen, last_seen, published
 SCHEMAS: dict[str, pa.Schema] = {
     "documents": pa.schema([
         ("doc_id", pa.string()), ("source_path", pa.string()), ("title", pa.string()), ("text", pa.string()),
         ("duplicate_of", pa.string()), ("source_url", pa.string()), ("site", pa.string()),
-        ("published", pa.string()), ("format", pa.string()), ("encoding", pa.string()), ("script", pa.string()),
-        ("chars_raw", pa.int64()), ("chars_kept", pa.int64()), ("first_seen", pa.string()),
-        ("last_seen", pa.string()),
+        ("published", TIME), ("format", pa.string()), ("encoding", pa.string()), ("script", pa.string()),
+        ("chars_raw", pa.int64()), ("chars_kept", pa.int64()), ("first_seen", TIME), ("last_seen", TIME),
     ]),
     "claims": pa.schema([
         ("claim_id", pa.string()), ("text", pa.string()), ("roles", LIST), ("claim_type", pa.string()),
-        ("support", pa.int64()), ("doc_ids", LIST), ("section", pa.string()), ("first_seen", pa.string()),
-        ("last_seen", pa.string()),
+        ("support", pa.int64()), ("doc_ids", LIST), ("section", pa.string()), ("first_seen", TIME),
+        ("last_seen", TIME),
     ]),
     "claim_occurrences": pa.schema([
         ("claim_id", pa.string()), ("doc_id", pa.string()), ("position", pa.int64()), ("char_start", pa.int64()),
@@ -144,7 +146,33 @@ def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
         return pa.ListArray.from_arrays(offsets, _strings([v for items in values for v in items]))
     if kind == pa.string():
         return _strings(values)
+    if kind == TIME:
+        seconds = [epoch_seconds(v) for v in values]
+        data = np.array([0 if v is None else v for v in seconds], dtype=np.int64)
+        valid, nulls = _validity(seconds)
+        return pa.Array.from_buffers(kind, len(values), [valid, pa.py_buffer(data)], null_count=nulls)
     raise TypeError(f"no column builder for {kind}")
+
+
+DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"  # the date, then maybe a time and an offset
+                  r"(?:[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(Z|[+-]\d{2}:?\d{2})?")
+CHINA = timezone(timedelta(hours=8))  # a page's time without an offset is taken as China's (UTC+8)
+
+
+def epoch_seconds(value: str | None) -> int | None:
+    """A time as seconds since 1970 UTC: the run's own times (ISO with an offset), or the date a page
+    declares ("2022-02-11 08:52:25", "2020/11/26", "2022年2月13日", with or without an offset); None
+    for none, or for what reads as no date."""
+    if not value or not (m := DATE.match(value.strip())):
+        return None
+    year, month, day, hour, minute, second, zone = m.groups()
+    tz = CHINA if zone is None else UTC if zone == "Z" else timezone(
+        (-1 if zone[0] == "-" else 1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:])))
+    try:
+        when = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz)
+    except ValueError:  # 2022-02-30
+        return None
+    return int(when.timestamp())
 
 
 def _strings(values: Sequence[str | None]) -> pa.Array:
@@ -169,17 +197,25 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
+def csv_cell(value: Any) -> Any:
+    """A claims.csv cell: lists joined with |, times in ISO 8601, None empty, formulas escaped."""
+    if isinstance(value, list):
+        return spreadsheet_safe("|".join(value))
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else spreadsheet_safe(value)
+
+
 def write_claims_csv(parquet: Path, path: Path) -> int:
-    """The claims as CSV, read back from their Parquet file a batch at a time: UTF-8, list cells joined
-    with |, formula-looking cells escaped. Returns the rows written."""
+    """The claims as CSV, read back from their Parquet file a batch at a time: UTF-8 with a BOM, list
+    cells joined with |, times as ISO 8601 in UTC, formula-looking cells escaped. Returns the rows written."""
     rows = 0
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:  # the BOM: spreadsheet programs read it as UTF-8
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(SCHEMAS["claims"].names)
         for batch in row_groups(parquet):
             for row in batch.to_pylist():
-                writer.writerow([spreadsheet_safe("|".join(v) if isinstance(v, list) else "" if v is None else v)
-                                 for v in row.values()])
+                writer.writerow([csv_cell(v) for v in row.values()])
             rows += batch.num_rows
     return rows
 

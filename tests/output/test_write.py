@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet
 import pytest
 
 from pipeline.config import WriteConfig
@@ -45,6 +47,31 @@ def test_csv_is_spreadsheet_safe_and_joins_lists(tmp_path: Path) -> None:
     row = pd.read_csv(out / "claims.csv").iloc[0]
     assert row["text"] == "'=运营负责增长。"
     assert row["roles"] == "operations|sem"
+
+
+def test_csv_has_a_bom_for_spreadsheets_and_times_are_utc_timestamps(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    publish(out)
+    assert (out / "claims.csv").read_bytes().startswith("\ufeffclaim_id,".encode("utf-8"))
+    for name, column in (("documents", "first_seen"), ("documents", "published"), ("claims", "last_seen")):
+        kind = pa.parquet.read_schema(out / f"{name}.parquet").field(column).type
+        assert pa.types.is_timestamp(kind) and kind.tz == "UTC", (name, column, kind)
+
+
+@pytest.mark.parametrize(("value", "iso"), [
+    ("2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"),  # the run's own times
+    ("2022-02-11 08:52:25", "2022-02-11T00:52:25+00:00"),  # a page's time without an offset: China's
+    ("2020/11/26", "2020-11-25T16:00:00+00:00"),
+    ("2022年2月13日", "2022-02-12T16:00:00+00:00"),
+    ("2022-02-13T10:00:00Z", "2022-02-13T10:00:00+00:00"),
+    ("2022-02-13T10:00:00-0500", "2022-02-13T15:00:00+00:00"),
+    ("2022-02-30", None),  # no such day
+    ("上周", None),
+    (None, None),
+])
+def test_times_are_read_as_utc(value: str | None, iso: str | None) -> None:
+    seconds = write.epoch_seconds(value)
+    assert (datetime.fromtimestamp(seconds, UTC).isoformat() if seconds is not None else None) == iso
 
 
 def test_publish_replaces_previous_corpus_whole(tmp_path: Path) -> None:
