@@ -1,14 +1,11 @@
-"""Command line: `python -m pipeline ingest|explain|stats`. Thin: parse, configure logging, call.
-
-Exit codes: 0 all inputs processed; 1 finished but some inputs failed; 2 usage, configuration or
-environment error (one line: bad flags or config, an --out that is not a new folder or an earlier
-corpus, an unreadable state, a full or read-only disk, an unreachable scheduler); 3 another run holds
-the output folder; 4 internal error (a bug: one line, the traceback at debug level, -v).
+"""Command line: `python -m pipeline ingest|explain|stats` (or `role-claims`). Thin: parse, configure
+logging, call. The exit codes are `EXIT_CODES`, which `--help` prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -19,9 +16,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
+from .. import __version__
 from ..config import ConfigError, load
 from ..corpus.state import StateError
 from ..output.write import OutputError
@@ -32,11 +31,32 @@ from ..text import printable
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 log = logging.getLogger(__name__)
+errors = logging.getLogger("pipeline.error")  # the one line of an error that ends the command
+inputs_log = logging.getLogger("pipeline.input")  # an input that failed: its path and why
+OWN_LINES = ("pipeline.summary", "pipeline.error", "pipeline.input")  # plain text, without level and logger
 summary_log = logging.getLogger("pipeline.summary")  # the run's last line: shown with -q too (cron reads it)
+PAGE_OUTCOMES = ("ingested", "unchanged", "dropped", "failed")  # what became of a page ("skipped", "sidecar": files)
+# Libraries that log at INFO on their own: quiet unless -v (Dask prints its cluster's life otherwise).
+CHATTY = ("distributed", "dask", "tornado", "asyncio", "bokeh")
 
 
 class Parser(argparse.ArgumentParser):
+    """No abbreviated options (`--ful` is an error, not `--full`), help text as written, usage errors
+    in one line with exit code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    json_errors = False  # set by main when the arguments ask for JSON logs: a usage error is one too
+
     def error(self, message: str) -> None:  # one line, exit 2, as for every usage error
+        if Parser.json_errors:
+            line = json.dumps({"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "ERROR",
+                               "logger": "pipeline.error", "message": f"{self.prog}: error: {message}",
+                               "event": "usage_error", "exit_code": EXIT_USAGE}, ensure_ascii=False)
+            self.exit(EXIT_USAGE, line + "\n")
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
@@ -60,11 +80,37 @@ def scheduler_address(value: str) -> str:
     raise argparse.ArgumentTypeError(f"not 'local' nor a scheduler address like tcp://host:8786: {value}")
 
 
+EXIT_CODES = """exit codes:
+  0  every input processed
+  1  finished, but some inputs failed (each in the log, the manifest and the report)
+  2  usage, configuration or environment error (one line: bad flags or config, an --out that is not
+     a new folder or an earlier corpus, an unreadable state, a full disk, no scheduler answering)
+  3  another run holds the output folder
+  4  internal error (a bug: one line; -v shows the traceback)"""
+
+EXAMPLES = {
+    "ingest": "  python -m pipeline ingest raw/\n"
+              "  python -m pipeline ingest /data/pages --out /data/corpus -q --log-format json",
+    "explain": "  python -m pipeline explain raw/article_rules.html",
+    "stats": "  python -m pipeline stats clean",
+}
+
+
 def build_parser() -> Parser:
-    parser = Parser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    ing = sub.add_parser("ingest", help="turn every page under RAW_DIR into the corpus")
-    ing.add_argument("raw_dir", type=Path, metavar="RAW_DIR")
+    parser = Parser(prog="python -m pipeline", description="Scraped Chinese web pages to a clean, deduplicated "
+                    "corpus of role-definition claims.",
+                    epilog="examples:\n" + "\n".join(EXAMPLES.values()) + f"\n\n{EXIT_CODES}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND")
+
+    def command(name: str, about: str) -> Parser:
+        epilog = f"examples:\n{EXAMPLES[name]}\n\n{EXIT_CODES}"
+        return sub.add_parser(name, help=about, description=about, epilog=epilog)
+
+    ing = command("ingest", "turn every page under RAW_DIR into the corpus (only new and changed files "
+                            "on later nights)")
+    ing.add_argument("raw_dir", type=Path, metavar="RAW_DIR",
+                     help="folder of pages: HTML, text dumps, .jsonl, .warc(.gz), gzip of any, in any tree")
     ing.add_argument("--out", type=Path, default=Path("clean"), help="output folder (default: clean/)")
     ing.add_argument("--config", type=Path, help="config file (default: config.toml at the project root)")
     ing.add_argument("--workers", type=positive_int, default=local.default_workers(),
@@ -76,17 +122,20 @@ def build_parser() -> Parser:
                      help="rebuild from RAW_DIR alone, forgetting what earlier runs learned")
     ing.add_argument("--dry-run", action="store_true", help="process everything, write nothing")
     verbosity = ing.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true")
-    verbosity.add_argument("-q", "--quiet", action="store_true")
+    verbosity.add_argument("-v", "--verbose", action="store_true",
+                           help="debug lines too, and a traceback for an internal error")
+    verbosity.add_argument("-q", "--quiet", action="store_true",
+                           help="only warnings, failed inputs, errors and the summary line (for cron)")
     ing.add_argument("--log-format", choices=("text", "json"), default="text",
                      help="log lines on stderr as text (default) or one JSON object each, for cron and log shippers")
-    exp = sub.add_parser("explain", help="show why each line of FILE was kept or removed, and its claims")
-    exp.add_argument("file", type=Path, metavar="FILE")
-    exp.add_argument("--config", type=Path)
+    exp = command("explain", "show why each line of FILE was kept or removed, and its claims")
+    exp.add_argument("file", type=Path, metavar="FILE", help="one input file, as ingest would read it")
+    exp.add_argument("--config", type=Path, help="config file (default: config.toml at the project root)")
     exp.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour the lines (default: on a terminal only; NO_COLOR turns it off)")
-    st = sub.add_parser("stats", help="key figures of an output folder")
-    st.add_argument("dir", type=Path, nargs="?", default=Path("clean"), metavar="DIR")
+    st = command("stats", "key figures of an output folder (the report's, as text)")
+    st.add_argument("dir", type=Path, nargs="?", default=Path("clean"), metavar="DIR",
+                    help="the output folder of ingest (default: clean/)")
     return parser
 
 
@@ -114,6 +163,8 @@ class TextFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = printable(record.message)
+        if record.name in OWN_LINES:
+            return record.message  # the command's own lines, as the README shows them
         return super().formatMessage(record)
 
 
@@ -127,17 +178,21 @@ def summary(result: runner.RunResult, out: str) -> tuple[str, dict[str, object]]
     """The run's last log line, and its fields for JSON logs."""
     counts = result.manifest["counts"]
     inputs = counts["inputs"]
-    fields = {"out": out, "run_id": result.manifest.get("run_id"), "pages_in": sum(inputs.values()),
-              "ingested": inputs.get("ingested", 0), "unchanged": inputs.get("unchanged", 0),
-              "dropped": inputs.get("dropped", 0), "failed": inputs.get("failed", 0),
-              "claims_new": counts.get("claims_added", 0), "claims_total": counts["claims"],
-              "seconds": result.manifest["seconds"]}
+    pages = {k: inputs.get(k, 0) for k in PAGE_OUTCOMES}
+    fields = {"out": out, "run_id": result.manifest.get("run_id"), "pages_in": sum(pages.values()), **pages,
+              "skipped": inputs.get("skipped", 0), "claims_new": counts.get("claims_added", 0),
+              "claims_total": counts["claims"], "seconds": result.manifest["seconds"],
+              "failed_inputs": [{"path": f.path, "reason": f.reason} for f in result.failed]}
     text = ("{out}: pages in {pages_in} (ingested {ingested}, unchanged {unchanged}, dropped {dropped}, "
-            "failed {failed}); claims new {claims_new}, total {claims_total}; {seconds:.1f}s").format(**fields)
+            "failed {failed}); skipped {skipped} other files; claims new {claims_new}, total {claims_total}; "
+            "{seconds:.1f}s").format(**fields)
     return text, fields
 
 
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    Parser.json_errors = "--log-format=json" in words or any(
+        pair == ("--log-format", "json") for pair in itertools.pairwise(words))
     args = build_parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
     level = logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING if quiet else logging.INFO
@@ -145,10 +200,17 @@ def main(argv: list[str] | None = None) -> int:
     summary_log.setLevel(logging.INFO)
     # trafilatura reports every page it cannot parse at ERROR; our fallback handles those pages.
     logging.getLogger("trafilatura").setLevel(level if level == logging.DEBUG else logging.CRITICAL)
+    if getattr(args, "scheduler", None):
+        # Dask sets its loggers' levels from its config when it is imported, in this process and in each
+        # worker process it starts: say the level there (the environment reaches the workers), then import.
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if level == logging.DEBUG else "warning")
+        import distributed  # noqa: F401
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.INFO if level == logging.DEBUG else logging.WARNING)
     try:
         return run(args, quiet)
     except KeyboardInterrupt:
-        print("interrupted; the previous corpus is untouched", file=sys.stderr)
+        errors.error("interrupted; the previous corpus is untouched", extra={"fields": {"event": "interrupted"}})
         return 130
     except BrokenPipeError:  # `stats | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -177,8 +239,9 @@ def progress_bar(total: int) -> Iterator[Callable[[int], object]]:
 
 
 def fail(message: str, code: int) -> int:
-    """The one line a user sees for an error that ends the run, and its exit code."""
-    print(f"error: {printable(message)}", file=sys.stderr)
+    """The one line a user sees for an error that ends the run (a log record: one JSON object in JSON
+    mode), and its exit code."""
+    errors.error("error: %s", message, extra={"fields": {"event": "error", "exit_code": code}})
     return code
 
 
@@ -199,7 +262,8 @@ def run(args: argparse.Namespace, quiet: bool) -> int:
                            progress=progress_bar if sys.stderr.isatty() and not quiet else None, full=args.full,
                            scheduler=args.scheduler)
     for failure in result.failed:
-        print(f"failed: {printable(failure.path)}: {printable(failure.reason)}", file=sys.stderr)
+        inputs_log.warning("failed: %s: %s", failure.path, failure.reason, extra={"fields": {
+            "event": "input_failed", "path": failure.path, "reason": failure.reason}})
     text, fields = summary(result, "dry run" if args.dry_run else str(args.out))
     summary_log.info(text, extra={"fields": fields})
     return EXIT_FAILED_INPUTS if result.failed else EXIT_OK

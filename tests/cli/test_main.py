@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,6 @@ def test_cli_usage_and_config_errors_exit_2(tmp_path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-
 def test_cli_bad_out_and_scheduler_exit_2_with_nothing_touched(raw: Path, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     before = sorted(str(p) for p in tmp_path.rglob("*"))
@@ -34,7 +35,6 @@ def test_cli_bad_out_and_scheduler_exit_2_with_nothing_touched(raw: Path, tmp_pa
         assert result.returncode == 2, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
-
 
 
 def test_unreachable_scheduler_is_one_line_exit_2(raw: Path, tmp_path: Path, monkeypatch, capsys) -> None:
@@ -66,13 +66,11 @@ def test_errors_that_end_a_run_are_one_line_with_their_code(raw: Path, tmp_path:
     assert not (tmp_path / "clean").exists()  # nothing half-written is left
 
 
-
 def test_control_characters_in_file_names_are_escaped_in_log_lines(raw: Path, tmp_path: Path, capsys) -> None:
     (raw / "a\nERROR forged\x1b[31m.html").write_bytes(b"")
     assert main(["ingest", str(raw), "--out", str(tmp_path / "clean"), "-q"]) == 1
     err = capsys.readouterr().err
     assert "failed: a\\nERROR forged\\x1b[31m.html: empty file" in err and "\x1b" not in err
-
 
 
 def test_cli_exit_3_when_locked(tmp_path: Path) -> None:
@@ -81,3 +79,43 @@ def test_cli_exit_3_when_locked(tmp_path: Path) -> None:
         result = cli("ingest", "raw", "--out", str(out), "-q")
     assert result.returncode == 3
     assert "another run holds" in result.stderr
+
+
+def test_json_logs_are_json_line_by_line_with_failures_and_skipped_files(raw: Path, tmp_path: Path) -> None:
+    (raw / "empty.html").write_bytes(b"")  # fails
+    (raw / "manual.pdf").write_bytes(b"%PDF")  # skipped: no page of ours
+    result = cli("ingest", str(raw), "--out", str(tmp_path / "clean"), "--log-format", "json")
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stderr.strip().splitlines()]  # every line parses
+    failed = [line for line in lines if line.get("event") == "input_failed"]
+    assert [(f["path"], f["reason"]) for f in failed] == [("empty.html", "empty file")]
+    last = lines[-1]
+    assert (last["pages_in"], last["ingested"], last["failed"], last["skipped"]) == (5, 4, 1, 1)
+    assert last["failed_inputs"] == [{"path": "empty.html", "reason": "empty file"}]
+    for args in (("ingest", str(raw), "--bogus"), ("ingest", str(tmp_path / "absent"))):
+        error = json.loads(cli(*args, "--log-format", "json").stderr)  # a usage error is a JSON line too
+        assert error["level"] == "ERROR" and error["exit_code"] == 2, error
+
+
+def test_quiet_is_the_summary_alone_on_a_dask_cluster_too(raw: Path, tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    result = cli("ingest", str(raw), "--out", str(tmp_path / "clean"), "-q", "--scheduler", "local", "--workers", "2")
+    assert result.returncode == 0
+    assert len(result.stderr.strip().splitlines()) == 1 and "pages in 4" in result.stderr, result.stderr
+
+
+def test_version_help_and_no_abbreviations() -> None:
+    from pipeline import __version__
+
+    assert cli("--version").stdout.strip() == f"python -m pipeline {__version__}"
+    for command in ("ingest", "explain", "stats"):
+        text = cli(command, "--help").stdout
+        assert "exit codes:" in text and f"python -m pipeline {command}" in text, command  # with an example
+    assert "RAW_DIR" in cli("ingest", "--help").stdout and "--quiet" in cli("ingest", "--help").stdout
+    ful = cli("ingest", "raw", "--ful", "--dry-run")
+    assert ful.returncode == 2 and "unrecognized arguments: --ful" in ful.stderr  # not taken as --full
+
+
+def test_a_console_script_runs_the_command_line() -> None:
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts.get("role-claims") == "pipeline.cli.main:main"

@@ -124,5 +124,5 @@ def test_json_logs_end_with_the_run_summary(tmp_path: Path) -> None:
     assert last["level"] == "INFO" and last["pages_in"] == 4 and last["ingested"] == 4 and last["failed"] == 0
     assert last["claims_total"] == last["claims_new"] > 0 and last["seconds"] > 0
     text = cli("ingest", "raw", "--out", str(tmp_path / "clean"), "--workers", "1", "-q")  # cron: quiet, summary
-    assert re.fullmatch(r"INFO pipeline.summary: \S+: pages in 4 \(ingested 0, unchanged 4, dropped 0, failed 0\); "
+    assert re.fullmatch(r"\S+: pages in 4 \(ingested 0, unchanged 4, dropped 0, failed 0\); skipped 0 other files; "
                         r"claims new 0, total \d+; [\d.]+s", text.stderr.strip())
