@@ -5,10 +5,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test browser lint clean
 
+# (setuptools warns about every editable install in a box of asterisks: PYTHONWARNINGS keeps it quiet)
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
 run: $(VENV)/.installed

@@ -394,7 +394,9 @@ def make(cfg: ExtractConfig, config: Config) -> Stage:
             result = extract_html(markup, cfg, pack)
         if not result.lines:
             return Drop("no text", "page has no visible text")
-        return replace(doc, lines=result.lines, title=result.title or attrs.get("title") or None,
-                       published=result.published, source_url=url, removed=doc.removed + result.removed)
+        # a title or date the input declared (a JSONL record's fields) beats the page's own
+        return replace(doc, lines=result.lines, title=doc.title or result.title or attrs.get("title") or None,
+                       published=doc.published or result.published, source_url=url,
+                       removed=doc.removed + result.removed)
 
     return extract

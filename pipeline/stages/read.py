@@ -33,6 +33,8 @@ MB = 1024 * 1024
 JSONL_HTML_FIELDS = ("html", "raw_html", "content_html", "body")
 JSONL_TEXT_FIELDS = ("text", "content", "markdown")
 JSONL_URL_FIELDS = ("url", "source_url", "uri", "link")
+JSONL_TITLE_FIELDS = ("title", "headline")
+JSONL_DATE_FIELDS = ("published", "date", "published_at", "publish_time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +292,7 @@ def _read_jsonl(data: bytes, rel: str, cfg: ReadConfig) -> Iterator[Document | I
             continue
         yield _page(where, rel, body.encode("utf-8", errors="surrogatepass"), cfg,
                     format="html" if html is not None else "text", source_url=_first_str(record, JSONL_URL_FIELDS),
+                    title=_first_str(record, JSONL_TITLE_FIELDS), published=_first_str(record, JSONL_DATE_FIELDS),
                     declared_encoding="utf-8")
 
 

@@ -13,7 +13,7 @@ from warcio.warcwriter import WARCWriter
 from pipeline.config import ReadConfig
 from pipeline.model import Document
 from pipeline.run.pages import time_limit
-from pipeline.stages import read
+from pipeline.stages import decode, extract, read
 
 
 def outcomes(raw: Path, cfg: ReadConfig | None = None) -> dict[str, Document | read.InputEvent]:
@@ -56,6 +56,16 @@ def test_jsonl_records(tmp_path: Path) -> None:
     assert got["crawl.jsonl#2"].outcome == "failed"
     assert got["crawl.jsonl#3"].format == "text"
     assert got["crawl.jsonl#4"].outcome == "failed"
+
+
+def test_a_jsonl_record_s_title_and_date_are_the_page_s(tmp_path: Path, cfg) -> None:
+    record = {"url": "https://s/1", "title": "新媒体运营是做什么的", "published": "2024-03-01",
+              "html": "<html><head><title>某站 - 首页</title></head><body><p>新媒体运营负责内容。</p></body></html>"}
+    (tmp_path / "crawl.jsonl").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    doc = outcomes(tmp_path)["crawl.jsonl#1"]
+    assert (doc.title, doc.published) == ("新媒体运营是做什么的", "2024-03-01")
+    extracted = extract.make(cfg.extract, cfg)(decode.make(cfg.decode)(doc))
+    assert (extracted.title, extracted.published) == ("新媒体运营是做什么的", "2024-03-01")  # not the HTML's title
 
 
 def test_warc_records(tmp_path: Path) -> None:
