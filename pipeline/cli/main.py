@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline ingest|explain|stats` (or `role-claims`). Thin: parse, configure
+"""Command line: `python -m pipeline ingest|explain|stats|export` (or `role-claims`). Thin: parse, configure
 logging, call. The exit codes are `EXIT_CODES`, which `--help` prints.
 """
 
@@ -93,6 +93,7 @@ EXAMPLES = {
               "  python -m pipeline ingest /data/pages --out /data/corpus -q --log-format json",
     "explain": "  python -m pipeline explain raw/article_rules.html",
     "stats": "  python -m pipeline stats clean",
+    "export": "  python -m pipeline export clean > claims.jsonl",
 }
 
 
@@ -135,6 +136,9 @@ def build_parser() -> Parser:
                      help="colour the lines (default: on a terminal only; NO_COLOR turns it off)")
     st = command("stats", "key figures of an output folder (the report's, as text)")
     st.add_argument("dir", type=Path, nargs="?", default=Path("clean"), metavar="DIR",
+                    help="the output folder of ingest (default: clean/)")
+    ex = command("export", "the claims of an output folder as JSON lines on stdout, one object a claim")
+    ex.add_argument("dir", type=Path, nargs="?", default=Path("clean"), metavar="DIR",
                     help="the output folder of ingest (default: clean/)")
     return parser
 
@@ -251,6 +255,10 @@ def run(args: argparse.Namespace, quiet: bool) -> int:
         from . import stats
 
         return stats.main(args.dir)
+    if args.command == "export":
+        from . import export
+
+        return export.main(args.dir)
     cfg = config_for(args.config)
     if args.command == "explain":
         from . import explain

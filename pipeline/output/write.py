@@ -220,6 +220,15 @@ def write_claims_csv(parquet: Path, path: Path) -> int:
     return rows
 
 
+def claims_jsonl(parquet: Path) -> Iterator[str]:
+    """The claims as JSON lines (one object a claim, the Parquet columns, times in ISO 8601 UTC), read
+    a row group at a time: for tools that take JSONL (LLM retrieval loaders, jq)."""
+    for batch in row_groups(parquet):
+        for row in batch.to_pylist():
+            yield json.dumps({k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()},
+                             ensure_ascii=False)
+
+
 def row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
     """A Parquet file read back one row group at a time (this module writes them small). Not
     `iter_batches`: over thousands of row groups its reader keeps memory it no longer needs (216 MB
