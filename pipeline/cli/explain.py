@@ -61,7 +61,8 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
     if not_claims:
         out.append(f"== not claims ({len(not_claims)})")
         out.extend(f" - DROP  | {r.text}  [{r.rule}{': ' + r.why if r.why else ''}]" for r in not_claims)
-    out.append(f"== claims ({len(last.claims)})")
+    why = "" if last.claims else f": {why_none(steps, off_topic, not_claims)}"
+    out.append(f"== claims ({len(last.claims)}){why}")
     for c in last.claims:
         section = " > ".join(c.section)
         out.append(f"   [{','.join(c.roles)}] {c.claim_type} | {c.text}" + (f"   ({section})" if section else ""))
@@ -69,6 +70,19 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
 
 
 NOT_CLAIMS = ("segment", "claims")  # stages whose removals are sentences judged no claim
+
+
+def why_none(steps: list[tuple[str, Document | Drop]], off_topic: list[Removal], not_claims: list[Removal]) -> str:
+    """Why a page gave no claims, in one phrase."""
+    sentences = next((len(d.claims) for name, d in steps if name == "segment" and isinstance(d, Document)), 0)
+    if off_topic:
+        return "the page is not about roles (its title, headings and sentences name none as their subject)"
+    if not sentences:
+        return "the clean text has no sentence"
+    tagged = next((len(d.claims) for name, d in steps if name == "roles" and isinstance(d, Document)), 0)
+    if not tagged:
+        return f"none of its {sentences} sentences is about a role (none names one, nor its heading or title)"
+    return f"every sentence about a role was judged no claim ({len(not_claims)} above)"
 
 
 COLOURS = ((" - DROP", "31"), (" ~ CUT", "33"), ("   keep", "2"), ("==", "1;36"), ("   [", "32"))  # by line start

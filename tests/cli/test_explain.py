@@ -32,7 +32,15 @@ def test_explain_shows_claims_of_a_page_not_about_roles(tmp_path: Path) -> None:
     result = cli("explain", str(page))
     assert result.returncode == 0
     assert "== not about roles: 2 claims naming a role removed [roles.off_topic]" in result.stdout
-    assert result.stdout.rstrip().endswith("== claims (0)")
+    assert result.stdout.rstrip().endswith("== claims (0): the page is not about roles (its title, headings and "
+                                           "sentences name none as their subject)")
+
+
+def test_explain_says_why_a_page_gave_no_claims(tmp_path: Path) -> None:
+    page = tmp_path / "weather.txt"
+    page.write_text("今日天气\n\n今天天气晴朗，适合出门散步。\n\n明天可能有小雨，记得带伞。\n", encoding="utf-8")
+    last = cli("explain", str(page)).stdout.rstrip().splitlines()[-1]
+    assert last == "== claims (0): none of its 2 sentences is about a role (none names one, nor its heading or title)"
 
 
 
