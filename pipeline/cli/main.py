@@ -208,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         # Dask sets its loggers' levels from its config when it is imported, in this process and in each
         # worker process it starts: say the level there (the environment reaches the workers), then import.
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if level == logging.DEBUG else "warning")
-        import distributed  # noqa: F401
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            return fail("--scheduler needs Dask: pip install -e '.[cluster]'", EXIT_USAGE)
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.INFO if level == logging.DEBUG else logging.WARNING)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -119,3 +120,9 @@ def test_version_help_and_no_abbreviations() -> None:
 def test_a_console_script_runs_the_command_line() -> None:
     scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
     assert scripts.get("role-claims") == "pipeline.cli.main:main"
+
+
+def test_a_scheduler_without_dask_installed_is_one_line_exit_2(raw: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the cluster extra were not installed
+    assert main(["ingest", str(raw), "--out", str(tmp_path / "clean"), "--scheduler", "local"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --scheduler needs Dask: pip install -e '.[cluster]'"
