@@ -20,6 +20,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,7 @@ DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"  # the date, 
 CHINA = timezone(timedelta(hours=8))  # a page's time without an offset is taken as China's (UTC+8)
 
 
+@lru_cache(maxsize=4096)  # a night's rows share a handful of times
 def epoch_seconds(value: str | None) -> int | None:
     """A time as seconds since 1970 UTC: the run's own times (ISO with an offset), or the date a page
     declares ("2022-02-11 08:52:25", "2020/11/26", "2022年2月13日", with or without an offset); None

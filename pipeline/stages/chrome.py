@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ConfigError
 from ..text import CLAUSE_MARKS, FUNCTION_CHARS, is_cjk
 from . import logistic
 
@@ -92,11 +91,7 @@ class Model:
 
 def load_model(path: Path) -> Model:
     """The fitted model; a file whose features are not this code's is a ConfigError."""
-    weights, data = logistic.load(path, FEATURES, "chrome model")
-    try:
-        return Model(weights, **data.get("context", {}))
-    except TypeError as exc:
-        raise ConfigError(f"{path}: cannot load the chrome model: {exc}") from None
+    return logistic.load(path, FEATURES, "chrome model", "context", Model)
 
 
 def chrome_lines(lines: Sequence[str], model: Model, removed: Sequence[bool] = ()) -> dict[int, float]:

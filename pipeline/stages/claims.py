@@ -143,11 +143,7 @@ class Model:
 
 def load_model(path: Path) -> Model:
     """The fitted model; a file whose features are not this code's is a ConfigError."""
-    weights, data = logistic.load(path, FEATURES, "claim model")
-    try:
-        return Model(weights, **data.get("threshold", {}))
-    except TypeError as exc:
-        raise ConfigError(f"{path}: cannot load the claim model: {exc}") from None
+    return logistic.load(path, FEATURES, "claim model", "threshold", Model)
 
 
 def subject_share(claims: Sequence[Claim]) -> float:

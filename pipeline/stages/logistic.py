@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from ..config import ConfigError
+
+M = TypeVar("M")
 
 
 def probability(weights: Sequence[float], x: Sequence[float]) -> float:
@@ -24,14 +26,15 @@ def why(weights: Sequence[float], x: Sequence[float], names: Sequence[str], towa
     return ",".join(name for _, name in parts[:3])
 
 
-def load(path: Path, names: Sequence[str], what: str) -> tuple[tuple[float, ...], dict[str, Any]]:
-    """The weights in the order of `names`, and the rest of the file; a file whose features are not
-    these is a ConfigError (refit the model)."""
+def load(path: Path, names: Sequence[str], what: str, section: str, make: Callable[..., M]) -> M:
+    """The model `make(weights, **settings)`: the weights in the order of `names`, the settings from the
+    file's `section`; a file whose features are not these, or whose settings the model does not take,
+    is a ConfigError (refit the model)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         weights = data["weights"]
         if set(weights) != set(names):
             raise ConfigError(f"{path.name}: weights must name exactly the features {', '.join(names)}")
-        return tuple(float(weights[name]) for name in names), data
+        return make(tuple(float(weights[name]) for name in names), **data.get(section, {}))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot load the {what}: {exc}") from None
