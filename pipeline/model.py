@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+# What became of a page, as the manifest counts inputs; "skipped" (a file of another kind) and
+# "sidecar" (a page's .url file) are files, not pages.
+PAGE_OUTCOMES = ("ingested", "unchanged", "dropped", "failed")
+
 
 class Removal(NamedTuple):
     """One piece of text that cleaning took out, and the rule that did it.

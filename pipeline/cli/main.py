@@ -23,9 +23,11 @@ from tqdm import tqdm
 from .. import __version__
 from ..config import ConfigError, load
 from ..corpus.state import StateError
+from ..model import PAGE_OUTCOMES
 from ..output.write import OutputError
 from ..run import local, runner
 from ..run.cluster import SchedulerError
+from ..stages.claims import NO_CLAIMS
 from ..text import printable
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
@@ -35,7 +37,6 @@ errors = logging.getLogger("pipeline.error")  # the one line of an error that en
 inputs_log = logging.getLogger("pipeline.input")  # an input that failed: its path and why
 OWN_LINES = ("pipeline.summary", "pipeline.error", "pipeline.input")  # plain text, without level and logger
 summary_log = logging.getLogger("pipeline.summary")  # the run's last line: shown with -q too (cron reads it)
-PAGE_OUTCOMES = ("ingested", "unchanged", "dropped", "failed")  # what became of a page ("skipped", "sidecar": files)
 # Libraries that log at INFO on their own: quiet unless -v (Dask prints its cluster's life otherwise).
 CHATTY = ("distributed", "dask", "tornado", "asyncio", "bokeh")
 
@@ -91,7 +92,8 @@ EXIT_CODES = """exit codes:
 EXAMPLES = {
     "ingest": "  python -m pipeline ingest raw/\n"
               "  python -m pipeline ingest /data/pages --out /data/corpus -q --log-format json",
-    "explain": "  python -m pipeline explain raw/article_rules.html",
+    "explain": "  python -m pipeline explain raw/article_rules.html\n"
+               "  python -m pipeline explain /data/pages/site/page.html --corpus /data/corpus",
     "stats": "  python -m pipeline stats clean",
     "export": "  python -m pipeline export clean > claims.jsonl",
 }
@@ -132,6 +134,8 @@ def build_parser() -> Parser:
     exp = command("explain", "show why each line of FILE was kept or removed, and its claims")
     exp.add_argument("file", type=Path, metavar="FILE", help="one input file, as ingest would read it")
     exp.add_argument("--config", type=Path, help="config file (default: config.toml at the project root)")
+    exp.add_argument("--corpus", type=Path, metavar="DIR",
+                     help="an output folder of ingest: take out the site template lines its state learned too")
     exp.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour the lines (default: on a terminal only; NO_COLOR turns it off)")
     st = command("stats", "key figures of an output folder (the report's, as text)")
@@ -187,9 +191,15 @@ def summary(result: runner.RunResult, out: str) -> tuple[str, dict[str, object]]
               "skipped": inputs.get("skipped", 0), "claims_new": counts.get("claims_added", 0),
               "claims_total": counts["claims"], "seconds": result.manifest["seconds"],
               "failed_inputs": [{"path": f.path, "reason": f.reason} for f in result.failed]}
+    none = counts.get("pages_without_claims", {})
+    fields["pages_without_claims"] = none
     text = ("{out}: pages in {pages_in} (ingested {ingested}, unchanged {unchanged}, dropped {dropped}, "
             "failed {failed}); skipped {skipped} other files; claims new {claims_new}, total {claims_total}; "
             "{seconds:.1f}s").format(**fields)
+    if pages["ingested"] and not fields["claims_new"]:  # say why, or the night looks broken
+        why = "; ".join(f"{n}: {NO_CLAIMS[k]}" for k, n in sorted(none.items(), key=lambda kv: (-kv[1], kv[0])))
+        text += (f"; no new claims: {sum(none.values())} of {pages['ingested']} pages gave none ({why})" if none
+                 else "; no new claims: every claim tonight's pages gave was already in the corpus")
     return text, fields
 
 
@@ -266,7 +276,7 @@ def run(args: argparse.Namespace, quiet: bool) -> int:
     if args.command == "explain":
         from . import explain
 
-        return explain.main(args.file, cfg, args.color)
+        return explain.main(args.file, cfg, args.color, args.corpus)
     if not args.raw_dir.is_dir():
         return fail(f"not a folder: {args.raw_dir}", EXIT_USAGE)
     result = runner.ingest(args.raw_dir, args.out, cfg, workers=args.workers, dry_run=args.dry_run,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,20 @@ def build_stages(cfg: Config, until: str | None = None) -> list[tuple[str, Stage
     return [(name, make()) for name, make in stages[: names.index(until) + 1 if until else len(stages)]]
 
 
+def without_templates(doc: Document, keys: tuple[str | None, ...], rules: templates.Rules,
+                      stages: list[tuple[str, Stage]]) -> Document | None:
+    """The page without its site's template lines, segmented and tagged again (AFTER_TEMPLATES); None
+    when it has no template line, or when it would lose every line (a site whose pages are all alike
+    is mirrors, not template)."""
+    cleaned = templates.apply(doc, keys, rules)
+    if cleaned is None or not cleaned.lines:
+        return None
+    for name, stage in stages:
+        if name in AFTER_TEMPLATES:
+            cleaned = stage(cleaned)  # type: ignore[assignment]  # these stages never drop a page
+    return cleaned
+
+
 def trace(doc: Document, stages: list[tuple[str, Stage]]) -> list[tuple[str, Document | Drop]]:
     """Each stage's result for one document, stopping at the first Drop (used by `explain`)."""
     steps: list[tuple[str, Document | Drop]] = []
@@ -55,7 +70,7 @@ def trace(doc: Document, stages: list[tuple[str, Stage]]) -> list[tuple[str, Doc
     return steps
 
 
-StageCounts = dict[str, list[int]]  # stage -> [docs in, docs out, claims out]
+StageCounts = dict[str, tuple[int, int, int, float]]  # stage -> (docs in, docs out, claims out, seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +98,7 @@ def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Proc
     input_path = doc.input_path or doc.source_path
     name = ""
     for name, stage in stages:
+        started = time.perf_counter()
         try:
             with time_limit(cfg.read.max_page_seconds):
                 result = stage(current)  # type: ignore[arg-type]
@@ -92,7 +108,8 @@ def process(doc: Document, stages: list[tuple[str, Stage]], cfg: Config) -> Proc
             log.debug("stage %s crashed on %s", name, doc.source_path, exc_info=True)
             result = Drop(f"internal error: {type(exc).__name__}", str(exc)[:200], failure=True)
         dropped = isinstance(result, Drop)
-        counts[name] = [1, 0 if dropped else 1, 0 if dropped else len(result.claims)]  # type: ignore[union-attr]
+        counts[name] = (1, 0 if dropped else 1, 0 if dropped else len(result.claims),  # type: ignore[union-attr]
+                        time.perf_counter() - started)
         if isinstance(result, Drop):
             return Processed(doc.source_path, input_path, doc.doc_id, result, name, counts)
         current = result

@@ -31,12 +31,12 @@ from .. import __version__
 from ..config import Config
 from ..corpus import dedup, state, templates
 from ..faults import checkpoint
-from ..model import Document, Drop, Stage
+from ..model import PAGE_OUTCOMES, Document, Drop, Stage
 from ..output import report, write
 from ..stages import read, roles
 from ..text import canonical
 from . import local
-from .pages import AFTER_TEMPLATES, build_stages
+from .pages import build_stages, without_templates
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,10 @@ def remove_templates(db: state.State, rules: templates.Rules, cfg: Config,
     A page that loses lines is segmented and tagged again; one that would lose every line keeps them
     (a site whose pages are all alike is mirrors, not template). Returns the template removals by rule.
     """
-    again = [stage for name, stage in stages if name in AFTER_TEMPLATES]
     removed: Counter[str] = Counter()
     for doc, keys in db.pending(rules.touches) if rules else ():  # only pages with a template line are read whole
-        cleaned = templates.apply(doc, keys, rules)
-        if cleaned is not None and cleaned.lines:
-            for stage in again:
-                cleaned = stage(cleaned)  # type: ignore[assignment]  # these stages never drop a page
+        cleaned = without_templates(doc, keys, rules, stages)
+        if cleaned is not None:
             removed.update(r.rule for r in cleaned.removed if r.stage == templates.STAGE)
             db.replace_document(cleaned, dedup.page_signature(cleaned.text, cfg.dedup),
                                 [canonical(c.text) for c in cleaned.claims])
@@ -165,9 +162,10 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
         folder = Path(tempfile.mkdtemp(prefix="pipeline-dry-run-")) if dry_run else write.stage(out)
         try:
             previous = out / state.FILE
+            steps = {"setup": time.monotonic() - t0}  # wall seconds of each step, filled in as they finish
             with state.open_copy(previous if previous.is_file() and not full else None, folder / state.FILE) as db:
                 result, built = _run(raw_dir, out, folder, db, cfg, stages, lexicon, workers, progress, run_time,
-                                     lock_fd, scheduler)
+                                     lock_fd, scheduler, steps)
                 result.manifest = {
                     "run_id": run_id, "started": run_time,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -175,7 +173,7 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                     "config_version": config_version(cfg), "roles_version": lexicon.version,
                     "minhash": minhash_settings(cfg),
                     "config": cfg.as_dict(), "raw_dir": str(raw_dir), "workers": workers, "full": full,
-                    "scheduler": scheduler,
+                    "scheduler": scheduler, "seconds_by_step": steps,
                     **result.manifest,
                 }
                 if dry_run:
@@ -183,8 +181,10 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                 if built is None:  # nothing changed: the previous files were linked
                     outputs = result.manifest.pop("outputs")
                 else:
+                    t1 = time.monotonic()
                     outputs = write.write_folder(folder, built, cfg.write)  # streamed from the state
-                _report(out, folder, result, outputs, db)
+                    steps["write"] = time.monotonic() - t1
+                _report(out, folder, result, outputs, db, steps)
                 db.commit()
             write.swap(out, folder)
             return result
@@ -193,25 +193,42 @@ def ingest(raw_dir: Path, out: Path, cfg: Config, *, workers: int = 1, dry_run: 
                 write.discard(folder)
 
 
-def _report(out: Path, folder: Path, result: RunResult, outputs: dict[str, Any], db: state.State) -> None:
+def _report(out: Path, folder: Path, result: RunResult, outputs: dict[str, Any], db: state.State,
+            steps: dict[str, float]) -> None:
     """The change since the previous corpus, report.html, then the manifest (last, as it lists the files).
 
     The state keeps the files and corpus counts for the next night (which may link them unchanged)."""
+    t0 = time.monotonic()
     manifest = result.manifest
     change = report.change(out, folder)
-    manifest["counts"].update(claims_added=change.pop("claims_added"),
-                              claims_gaining_support=change.pop("claims_gaining_support"))
+    counts = manifest["counts"]
+    counts.update({k: change.pop(k) for k in ("claims_added", "claims_gaining_support", "claims_gone")})
     manifest["change"] = change
-    report.write(folder, {**manifest, "inputs": [o.as_dict() for o in result.failed]})  # it lists the failures
+    manifest["seconds"] = round(manifest["seconds"] + steps.get("write", 0), 3)
+    manifest["nights"] = nights = [*json.loads(db.meta().get(NIGHTS, "[]")), _night(manifest)][-NIGHTS_KEPT:]
+    fig = report.write(folder, {**manifest, "inputs": [o.as_dict() for o in result.failed]})  # it lists the failures
+    counts["pages_without_claims"] = {k: n for k, n in fig.no_claims_tonight.items() if n}  # tonight's, by reason
     outputs[write.REPORT] = {"sha256": write.sha256_file(folder / write.REPORT)}
-    db.set_meta({LAST_RUN: json.dumps({"outputs": outputs,
-                                       "counts": {k: manifest["counts"][k] for k in CORPUS_COUNTS}})})
+    db.set_meta({LAST_RUN: json.dumps({"outputs": outputs, "counts": {k: counts[k] for k in CORPUS_COUNTS}}),
+                 NIGHTS: json.dumps(nights)})
+    steps["report"] = time.monotonic() - t0
+    manifest["seconds"] = round(manifest["seconds"] + steps["report"], 3)  # the whole run
+    for step, seconds in steps.items():
+        steps[step] = round(seconds, 3)
     write.write_manifest(folder, {**manifest, "outputs": outputs}, (Outcome(*row).as_dict() for row in db.outcomes()))
+
+
+def _night(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A night's line in the trend the state keeps (the report's "Trend")."""
+    counts, inputs = manifest["counts"], manifest["counts"]["inputs"]
+    return {"run_id": manifest["run_id"], "pages_in": sum(inputs.get(k, 0) for k in PAGE_OUTCOMES),
+            **{k: inputs.get(k, 0) for k in ("ingested", "failed")},
+            **{k: counts[k] for k in ("claims_added", "claims_gone", "claims")}, "seconds": manifest["seconds"]}
 
 
 def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, stages: list[tuple[str, Stage]],
          lexicon: roles.Lexicon, workers: int, progress: Progress | None, run_time: str, lock_fd: int,
-         scheduler: str | None = None) -> tuple[RunResult, dict[str, write.Batches] | None]:
+         scheduler: str | None, steps: dict[str, float]) -> tuple[RunResult, dict[str, write.Batches] | None]:
     """Read, process and merge; the tables to write, or None when nothing changed (the previous
     corpus files are then linked into the staging folder)."""
     meta = db.meta()
@@ -240,6 +257,7 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
                 db.note_event(state.Event(item.input_path or item.path, item.path, item.outcome, item.reason))
                 tick(1)
 
+    t0 = time.monotonic()
     total = sum(1 for _ in read.walk(raw_dir))
     stage_counts: dict[str, Counter[str]] = {}
     removed_by_rule: Counter[str] = Counter()
@@ -256,11 +274,12 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         for p in processed:  # each page into the state as it comes
             checkpoint("read")
             res = p.result
-            for name, (n_in, n_out, n_claims) in p.counts.items():
+            for name, (n_in, n_out, n_claims, seconds) in p.counts.items():
                 c = stage_counts.setdefault(name, Counter())
                 c["docs_in"] += n_in
                 c["docs_out"] += n_out
                 c["claims_out"] += n_claims
+                c["seconds"] += seconds
             input_path = p.input_path
             if isinstance(res, Drop):
                 kind = "failed" if res.failure else "dropped"
@@ -281,16 +300,19 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
             if p.source_path == input_path:  # a file's page, not one record of a crawler file
                 tick(1)
     db.record_inputs(run_time)
+    steps["pages"] = time.monotonic() - t0
     if ingested:
+        t0 = time.monotonic()
         learner.flush()
         rules = templates.Rules.of(db, cfg.templates)  # the counts are complete: tonight's template lines
         removed_by_rule.update(remove_templates(db, rules, cfg, stages))
         db.mark_templates(rules.site, rules.corpus)
+        steps["templates"] = time.monotonic() - t0
 
     result = RunResult(failed=[Outcome(*row) for row in db.outcomes("failed")])
     counts: dict[str, Any] = {
         "inputs": db.outcome_counts(),
-        "stages": {k: dict(v) for k, v in stage_counts.items()},
+        "stages": {k: stage_figures(v) for k, v in stage_counts.items()},
         "drop_reasons": db.drop_reasons(),
         "removed_by_rule": dict(removed_by_rule.most_common()),
     }
@@ -301,7 +323,9 @@ def _run(raw_dir: Path, out: Path, folder: Path, db: state.State, cfg: Config, s
         result.manifest = {"counts": {**counts, **corpus_counts}, "outputs": before["outputs"]}
         return result, None
 
+    t0 = time.monotonic()
     merged, built = _merge(db, cfg, lexicon)
+    steps["dedup"] = time.monotonic() - t0
     corpus_counts = {"documents": merged.documents, "duplicate_documents": merged.duplicate_documents,
                      "claims": merged.claims, "claim_occurrences": merged.occurrences}
     result.manifest = {"counts": {**counts, **corpus_counts}}
@@ -327,5 +351,14 @@ def _merge(db: state.State, cfg: Config, lexicon: roles.Lexicon) -> tuple[dedup.
     return merged, write.tables(merged, role_rows, db.pages, db.removals)
 
 
+def stage_figures(c: Counter[str]) -> dict[str, int | float]:
+    """A stage's line in the manifest: pages in and out, claims out, seconds (summed over the workers:
+    the stage's cost, not the wall time) and milliseconds a page."""
+    return {"docs_in": c["docs_in"], "docs_out": c["docs_out"], "claims_out": c["claims_out"],
+            "seconds": round(c["seconds"], 3), "ms_per_page": round(1000 * c["seconds"] / max(c["docs_in"], 1), 3)}
+
+
 CORPUS_COUNTS = ("documents", "duplicate_documents", "claims", "claim_occurrences")
 LAST_RUN = "last_run"  # state meta: the corpus files and counts the last run wrote
+NIGHTS = "nights"  # state meta: a line of figures for each of the last NIGHTS_KEPT nights
+NIGHTS_KEPT = 30

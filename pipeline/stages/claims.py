@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from ..config import ClaimsConfig, Config, ConfigError
 from ..model import Claim, Document, Drop, Removal, Stage
 from ..text import CLAUSE_MARKS, FUNCTION_CHARS
 from . import logistic
+from .roles import OFF_TOPIC
 
 STOP = ("。", "！", "；", "…", "!", ";")
 QUESTION = re.compile(r"[？?]|什么|如何|怎么|怎样|哪些|哪个|为什么|为何|是否|吗[。，]?$|呢[。，]?$")
@@ -197,3 +198,24 @@ def make(cfg: ClaimsConfig, config: Config) -> Stage:
         return replace(doc, claims=tuple(kept), removed=tuple(removed))
 
     return claims
+
+
+# Why a page gives no claims, told from what its stages recorded: `explain` says it of one page, the
+# report and the night's summary count the pages of each.
+NO_CLAIMS = {
+    "off_topic": "not about roles (none is the subject of title or sentences)",
+    "no_text": "no text left once the page is cleaned",
+    "not_claims": "every sentence about a role was judged no claim",
+    "no_role": "no sentence names a role, nor its heading or the title",
+}
+
+
+def why_none(rules: Collection[str], text: str) -> str:
+    """The NO_CLAIMS key of a page without claims, from its removals' rule ids and its clean text."""
+    if OFF_TOPIC in rules:
+        return "off_topic"
+    if not text.strip():
+        return "no_text"
+    if any(rule.startswith("claims.") for rule in rules):  # this stage sees only sentences about a role
+        return "not_claims"
+    return "no_role"

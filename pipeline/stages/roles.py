@@ -25,6 +25,8 @@ from ..config import Config, ConfigError, RolesConfig
 from ..model import Claim, Document, Drop, Removal, Stage
 from . import claim_types
 
+OFF_TOPIC = "roles.off_topic"  # the claims of a page that is not about roles, removed
+
 
 @dataclass(frozen=True, slots=True)
 class Role:
@@ -328,7 +330,7 @@ def make(cfg: RolesConfig, config: Config) -> Stage:
         tagged, strong_subjects = tag(doc)
         removed = tuple(r for r in doc.removed if r.stage != "roles")  # idempotent when run again
         if tagged and not on_topic(doc, strong_subjects, lexicon, cfg):
-            removed += tuple(Removal("roles", "roles.off_topic", c.text) for c, _ in tagged)
+            removed += tuple(Removal("roles", OFF_TOPIC, c.text) for c, _ in tagged)
             tagged = ()
         title = doc.title or ""
 

@@ -126,3 +126,24 @@ def test_a_scheduler_without_dask_installed_is_one_line_exit_2(raw: Path, tmp_pa
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the cluster extra were not installed
     assert main(["ingest", str(raw), "--out", str(tmp_path / "clean"), "--scheduler", "local"]) == 2
     assert capsys.readouterr().err.strip() == "error: --scheduler needs Dask: pip install -e '.[cluster]'"
+
+
+def test_a_night_without_new_claims_says_why(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    raw.mkdir()
+    (raw / "weather.txt").write_text("今日天气\n\n今天天气晴朗，适合出门散步。\n", encoding="utf-8")
+    (raw / "news.txt").write_text("华东上调电价\n\n销售电价面临上涨压力，专家认为影响有限。\n\n"
+                                  "超市的销售点挤满了人，大家排队购买。\n", encoding="utf-8")
+    result = cli("ingest", str(raw), "--out", str(out), "-q", "--log-format", "json")
+    summary = json.loads(result.stderr.strip().splitlines()[-1])
+    assert result.returncode == 0 and summary["claims_new"] == 0
+    assert summary["pages_without_claims"] == {"no_role": 1, "off_topic": 1}
+    assert summary["message"].endswith("; no new claims: 2 of 2 pages gave none (1: no sentence names a role, nor "
+                                       "its heading or the title; 1: not about roles (none is the subject of title "
+                                       "or sentences))")
+    (raw / "weather.txt").write_text("今日天气\n\n明天可能有小雨，记得带伞。\n", encoding="utf-8")
+    again = cli("ingest", str(raw), "--out", str(out), "-q").stderr.strip()
+    assert again.endswith("; no new claims: 1 of 1 pages gave none (1: no sentence names a role, nor its heading or "
+                          "the title)")
+    unchanged = cli("ingest", str(raw), "--out", str(out), "-q").stderr.strip()
+    assert "no new claims" not in unchanged  # nothing was read: nothing to explain

@@ -79,3 +79,13 @@ def test_a_claim_rules_file_that_does_not_load_is_a_config_error(tmp_path: Path)
     bad.write_text('[[rule]]\nid = "x"\npattern = "("\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="cannot load the claim rules"):
         claims.load_rules(bad)
+
+
+@pytest.mark.parametrize(("rules", "text", "why"), [
+    ({"roles.off_topic", "claims.not_claim"}, "销售电价上涨。", "off_topic"),  # a page not about roles, first
+    (set(), "  ", "no_text"),
+    ({"segment.short", "claims.example"}, "产品运营负责活动。", "not_claims"),  # a sentence about a role was judged
+    ({"segment.short", "boilerplate.x"}, "今天天气晴朗。", "no_role"),  # segment removals are any sentence's
+])
+def test_why_a_page_gives_no_claims(rules: set[str], text: str, why: str) -> None:
+    assert claims.why_none(rules, text) == why and why in claims.NO_CLAIMS
