@@ -9,10 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..config import Config
-from ..model import Document, Drop, Removal
-from ..run.pages import build_stages, trace
-from ..stages import read
+from ..corpus import state, templates
+from ..model import Document, Drop, Removal, Stage
+from ..run.pages import build_stages, trace, without_templates
+from ..stages import claims, read
 from ..stages.boilerplate import cut_rules, load_rules
+from ..stages.roles import OFF_TOPIC
 from ..text import printable
 
 
@@ -49,11 +51,16 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
             mark = " - DROP  " if dropped else " ~ CUT   " if strips else "   keep  "
             out.append(f"{mark}| {line}" + (f"  [{'; '.join(tags)}]" if tags else ""))
         out.extend(f" - DROP  | {r.text}  [{r.rule}]" for i in sorted(cuts) for r in cuts[i])
+    learned = results.get(templates.STAGE)
+    if isinstance(learned, Document):
+        lines = [r for r in learned.removed if r.stage == templates.STAGE]
+        out.append(f"== site templates the corpus learned: {len(lines)} line{'s' if len(lines) != 1 else ''} removed")
+        out.extend(f" - DROP  | {r.text}  [{r.rule}]" for r in lines)
     last_name, last = steps[-1]
     if isinstance(last, Drop):
         out.append(f"== dropped at {last_name}: {last.reason}{': ' + last.detail if last.detail else ''}")
         return out
-    off_topic = [r for r in last.removed if r.rule == "roles.off_topic"]
+    off_topic = [r for r in last.removed if r.rule == OFF_TOPIC]
     if off_topic:
         out.append(f"== not about roles: {len(off_topic)} claims naming a role removed [{off_topic[0].rule}]")
         out.extend(f" - DROP  | {r.text}" for r in off_topic)
@@ -61,7 +68,7 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
     if not_claims:
         out.append(f"== not claims ({len(not_claims)})")
         out.extend(f" - DROP  | {r.text}  [{r.rule}{': ' + r.why if r.why else ''}]" for r in not_claims)
-    why = "" if last.claims else f": {why_none(steps, off_topic, not_claims)}"
+    why = "" if last.claims else f": {claims.NO_CLAIMS[claims.why_none({r.rule for r in last.removed}, last.text)]}"
     out.append(f"== claims ({len(last.claims)}){why}")
     for c in last.claims:
         section = " > ".join(c.section)
@@ -70,19 +77,6 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
 
 
 NOT_CLAIMS = ("segment", "claims")  # stages whose removals are sentences judged no claim
-
-
-def why_none(steps: list[tuple[str, Document | Drop]], off_topic: list[Removal], not_claims: list[Removal]) -> str:
-    """Why a page gave no claims, in one phrase."""
-    sentences = next((len(d.claims) for name, d in steps if name == "segment" and isinstance(d, Document)), 0)
-    if off_topic:
-        return "the page is not about roles (its title, headings and sentences name none as their subject)"
-    if not sentences:
-        return "the clean text has no sentence"
-    tagged = next((len(d.claims) for name, d in steps if name == "roles" and isinstance(d, Document)), 0)
-    if not tagged:
-        return f"none of its {sentences} sentences is about a role (none names one, nor its heading or title)"
-    return f"every sentence about a role was judged no claim ({len(not_claims)} above)"
 
 
 COLOURS = ((" - DROP", "31"), (" ~ CUT", "33"), ("   keep", "2"), ("==", "1;36"), ("   [", "32"))  # by line start
@@ -103,18 +97,33 @@ def use_colour(choice: str) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def main(path: Path, cfg: Config, colour: str = "auto") -> int:
+def with_templates(steps: list[tuple[str, Document | Drop]], rules: templates.Rules, cfg: Config,
+                   stages: list[tuple[str, Stage]]) -> list[tuple[str, Document | Drop]]:
+    """The steps, then the page without the site template lines a corpus learned (as ingest takes
+    them out once the night's pages are in), when it has any."""
+    last = steps[-1][1]
+    if not rules or isinstance(last, Drop):
+        return steps
+    cleaned = without_templates(last, templates.keys_of(last, cfg.templates), rules, stages)
+    return steps if cleaned is None else [*steps, (templates.STAGE, cleaned)]
+
+
+def main(path: Path, cfg: Config, colour: str = "auto", corpus: Path | None = None) -> int:
     if not path.is_file():
         print(f"error: not a file: {path}", file=sys.stderr)
         return 2
+    if corpus is not None and not (corpus / state.FILE).is_file():
+        print(f"error: no corpus state in {corpus} ({state.FILE} missing)", file=sys.stderr)
+        return 2
     stages = build_stages(cfg)
     strip_ids = cut_rules(load_rules(cfg.data_file(cfg.boilerplate.rules)))
+    rules = templates.Rules.stored(corpus / state.FILE, cfg.templates) if corpus else templates.Rules(set(), set())
     status = 0
     for item in read.read_path(path, read.corpus_name(path.name), cfg.read):
         if isinstance(item, read.InputEvent):
             print(printable(f"== {item.path}: {item.outcome}: {item.reason}"))
             status = 1 if item.outcome == "failed" else status
             continue
-        lines = render(item, trace(item, stages), strip_ids)
+        lines = render(item, with_templates(trace(item, stages), rules, cfg, stages), strip_ids)
         print("\n".join(map(paint, lines) if use_colour(colour) else lines))
     return status

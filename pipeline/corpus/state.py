@@ -446,16 +446,7 @@ class State:
 
     def template_lines(self, min_pages: int, min_share: float, corpus_min_sites: int,
                        ) -> tuple[set[tuple[str, str]], set[str]]:
-        """The template lines under these settings: (site, line key) pairs seen on `min_pages` pages
-        that are `min_share` of the site's pages, and line keys seen on `corpus_min_sites` sites.
-        Few by nature (a site template is on a share of the site's pages), whatever the corpus size."""
-        site = {(s, k) for s, k in self.db.execute(
-            "SELECT t.site, t.key FROM templates t JOIN template_sites s USING (site) WHERE t.site != '' "
-            "AND t.pages >= ? AND t.pages >= ? * s.pages", (min_pages, min_share))}
-        corpus = {k for (k,) in self.db.execute(
-            "SELECT key FROM templates WHERE site != '' GROUP BY key HAVING count(*) >= ?",
-            (corpus_min_sites,))} if corpus_min_sites else set()
-        return site, corpus
+        return _template_lines(self.db, min_pages, min_share, corpus_min_sites)
 
     def mark_templates(self, site: set[tuple[str, str]], corpus: set[str]) -> None:
         """Record in the table which lines are tonight's templates (`template_lines`), for people reading it."""
@@ -498,6 +489,29 @@ def is_state(path: Path) -> bool:
     except sqlite3.Error:
         return False
     return version is not None and (version[0] != SCHEMA_VERSION or tables >= TABLES)
+
+
+def _template_lines(db: sqlite3.Connection, min_pages: int, min_share: float, corpus_min_sites: int,
+                    ) -> tuple[set[tuple[str, str]], set[str]]:
+    """The template lines under these settings: (site, line key) pairs seen on `min_pages` pages
+    that are `min_share` of the site's pages, and line keys seen on `corpus_min_sites` sites.
+    Few by nature (a site template is on a share of the site's pages), whatever the corpus size."""
+    site = {(s, k) for s, k in db.execute(
+        "SELECT t.site, t.key FROM templates t JOIN template_sites s USING (site) WHERE t.site != '' "
+        "AND t.pages >= ? AND t.pages >= ? * s.pages", (min_pages, min_share))}
+    corpus = {k for (k,) in db.execute(
+        "SELECT key FROM templates WHERE site != '' GROUP BY key HAVING count(*) >= ?",
+        (corpus_min_sites,))} if corpus_min_sites else set()
+    return site, corpus
+
+
+def stored_template_lines(path: Path, min_pages: int, min_share: float, corpus_min_sites: int,
+                          ) -> tuple[set[tuple[str, str]], set[str]]:
+    """The template lines an output folder's state holds, read without touching it (`explain --corpus`)."""
+    if not is_state(path):
+        raise StateError(f"{path}: not a state of this pipeline")
+    with closing(_read_only(path)) as db:
+        return _template_lines(db, min_pages, min_share, corpus_min_sites)
 
 
 def open_copy(previous: Path | None, target: Path) -> State:

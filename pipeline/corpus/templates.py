@@ -19,14 +19,12 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from ..config import TemplatesConfig
 from ..model import Document, Removal, site_of
 from ..text import fold
-
-if TYPE_CHECKING:
-    from .state import State
+from .state import State, stored_template_lines
 
 STAGE = "templates"
 NO_SITE = ""
@@ -100,6 +98,11 @@ class Rules:
     @classmethod
     def of(cls, db: State, cfg: TemplatesConfig) -> Rules:
         return cls(*db.template_lines(cfg.min_pages, cfg.min_share, cfg.corpus_min_sites))
+
+    @classmethod
+    def stored(cls, path: Path, cfg: TemplatesConfig) -> Rules:
+        """The template lines of the state file at `path` (an output folder's), read-only."""
+        return cls(*stored_template_lines(path, cfg.min_pages, cfg.min_share, cfg.corpus_min_sites))
 
     def rule_for(self, site: str, key: str | None) -> str | None:
         """A site template first (never for pages without a site), then a corpus template."""

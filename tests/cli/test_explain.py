@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..conftest import cli
+from ..corpus.test_templates import CHROME, site_page
 
 
 def test_explain_and_stats(tmp_path: Path) -> None:
@@ -32,16 +33,32 @@ def test_explain_shows_claims_of_a_page_not_about_roles(tmp_path: Path) -> None:
     result = cli("explain", str(page))
     assert result.returncode == 0
     assert "== not about roles: 2 claims naming a role removed [roles.off_topic]" in result.stdout
-    assert result.stdout.rstrip().endswith("== claims (0): the page is not about roles (its title, headings and "
-                                           "sentences name none as their subject)")
+    assert result.stdout.rstrip().endswith("== claims (0): not about roles (none is the subject of title or sentences)")
 
 
 def test_explain_says_why_a_page_gave_no_claims(tmp_path: Path) -> None:
     page = tmp_path / "weather.txt"
     page.write_text("今日天气\n\n今天天气晴朗，适合出门散步。\n\n明天可能有小雨，记得带伞。\n", encoding="utf-8")
     last = cli("explain", str(page)).stdout.rstrip().splitlines()[-1]
-    assert last == "== claims (0): none of its 2 sentences is about a role (none names one, nor its heading or title)"
+    assert last == "== claims (0): no sentence names a role, nor its heading or the title"
 
+
+
+def test_explain_with_a_corpus_takes_out_the_site_templates_it_learned(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "clean"
+    raw.mkdir()
+    for n in range(5):
+        (raw / f"p{n}.html").write_text(site_page(n), encoding="utf-8")
+    assert cli("ingest", str(raw), "--out", str(out), "-q").returncode == 0
+    alone = cli("explain", str(raw / "p0.html"))
+    assert alone.returncode == 0 and f"keep  | {CHROME}" in alone.stdout and "site templates" not in alone.stdout
+    with_corpus = cli("explain", str(raw / "p0.html"), "--corpus", str(out))
+    assert with_corpus.returncode == 0
+    assert f"== site templates the corpus learned: 1 line removed\n - DROP  | {CHROME}  [template.site]" in \
+        with_corpus.stdout
+    assert "== claims (2)" in with_corpus.stdout
+    missing = cli("explain", str(raw / "p0.html"), "--corpus", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: no corpus state in")
 
 
 def test_explain_lists_the_sentences_that_are_no_claims_with_their_reason(tmp_path: Path) -> None:

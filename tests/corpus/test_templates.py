@@ -89,7 +89,7 @@ def test_long_lines_are_never_template() -> None:
     assert cleaned is not None and long in cleaned.lines
 
 
-def _html(n: int) -> str:
+def site_page(n: int) -> str:
     return (f'<text id="https://blog.example.com/p{n}" title="第{n}篇运营笔记" encoding="utf-8"><html><body><div>'
             f"<p>产品运营{'一课' * (n % 7 + 1)}：运营要围绕产品功能展开工作，让用户用好产品，并把反馈带回研发。</p>"
             f"<p>内容运营{'一讲' * (n % 7 + 1)}：内容运营负责选题、生产和分发，用优质内容吸引并留住用户。</p>"
@@ -101,8 +101,8 @@ def test_what_one_night_learns_cleans_the_next_nights_single_page(tmp_path: Path
     night1.mkdir()
     night2.mkdir()
     for n in range(5):
-        (night1 / f"p{n}.html").write_text(_html(n), encoding="utf-8")
-    (night2 / "new.html").write_text(_html(99), encoding="utf-8")
+        (night1 / f"p{n}.html").write_text(site_page(n), encoding="utf-8")
+    (night2 / "new.html").write_text(site_page(99), encoding="utf-8")
     assert main(["ingest", str(night1), "--out", str(out), "-q", "--workers", "1"]) == 0
     assert main(["ingest", str(night2), "--out", str(out), "-q", "--workers", "1"]) == 0
     docs = pd.read_parquet(out / "documents.parquet").set_index("source_path")
