@@ -362,7 +362,8 @@ def sections(fig: Figures) -> list[Section]:
                 n["claims"], n["seconds"]) for n in nights[::-1]]),
     ]))
     out.append(Section("Where the time went", TONIGHT, [
-        Table("steps (wall seconds)", ("step", "seconds"), list(m.get("seconds_by_step", {}).items()), "bars"),
+        Table("steps (wall seconds)", ("step", "seconds"),
+              [(step, round(seconds, 3)) for step, seconds in m.get("seconds_by_step", {}).items()], "bars"),
         Table("per-page stages (seconds summed over the workers)", ("stage", "pages in", "pages out", "claims out",
                                                                      "ms a page", "seconds"),
               [(name, s["docs_in"], s["docs_out"], s["claims_out"], s.get("ms_per_page", ""), s.get("seconds", ""))
@@ -432,7 +433,7 @@ h2{font-size:17px;margin:0 0 10px}h2 small{color:#5b6475;font-weight:400;font-si
 .tiles{display:flex;flex-wrap:wrap;gap:12px}
 .tile{background:#f6f7f9;border:1px solid #e1e4ea;border-radius:8px;padding:10px 16px;min-width:120px}
 .tile b{display:block;font-size:24px}.tile span{color:#5b6475;font-size:13px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:8px 28px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:8px 28px}.wide{grid-column:1/-1}
 table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;padding:4px 8px;
 border-bottom:1px solid #eef0f3;vertical-align:top}th{color:#5b6475;font-weight:600}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#5b6475;font-size:13px}
@@ -477,7 +478,9 @@ def _rows(table: Table) -> str:
     head = "".join(f"<th>{_esc(h)}</th>" for h in table.header)
     body = "".join("<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{_esc(v)}</td>"
                                     for i, v in enumerate(row)) + "</tr>" for row in table.shown)
-    return f"<div><h3 class=muted>{_esc(table.title)}</h3><table><tr>{head}</tr>{body}</table>{_more(table)}</div>"
+    wide = " class=wide" if len(table.header) > 3 else ""  # a row of the grid to itself
+    return (f"<div{wide}><h3 class=muted>{_esc(table.title)}</h3><table><tr>{head}</tr>{body}</table>"
+            f"{_more(table)}</div>")
 
 
 def _tiles(table: Table) -> str:
