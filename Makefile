@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test browser lint clean
+.PHONY: run test score browser lint clean
 
 # (setuptools warns about every editable install in a box of asterisks: PYTHONWARNINGS keeps it quiet)
 $(VENV)/.installed: pyproject.toml
@@ -18,6 +18,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed browser
 	$(PY) -m ruff check pipeline tests bench
 	$(PY) -m pytest
+
+# The scorecard CI prints, on the shared samples: make score SHARED=/path/to/shared (default ../shared).
+score: $(VENV)/.installed
+	.ci/scorecard $(SHARED)
 
 # The report test renders report.html in headless Chromium (Debian's package, with a CJK font).
 browser:
