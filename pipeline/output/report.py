@@ -353,7 +353,8 @@ def sections(fig: Figures) -> list[Section]:
               [tuple(g) for g in ch.get("gone", [])], total=c.get("claims_gone", 0)),
     ]))
     nights = m.get("nights", [])
-    out.append(Section("Trend", f"the last {len(nights)} nights" if len(nights) != 1 else "the last night", [
+    scope = f"the last {len(nights)} nights" if len(nights) > 1 else "the last night" if nights else "no night recorded"
+    out.append(Section("Trend", scope, [
         Table("claims in the corpus by night", ("night", "claims"), [(n["run_id"], n["claims"]) for n in nights[::-1]],
               "bars"),
         Table("nights, newest first", ("night", "pages in", "ingested", "failed", "claims added", "claims gone",
