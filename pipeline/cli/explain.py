@@ -68,7 +68,8 @@ def render(doc: Document, steps: list[tuple[str, Document | Drop]], strip_ids: f
     if not_claims:
         out.append(f"== not claims ({len(not_claims)})")
         out.extend(f" - DROP  | {r.text}  [{r.rule}{': ' + r.why if r.why else ''}]" for r in not_claims)
-    why = "" if last.claims else f": {claims.NO_CLAIMS[claims.why_none({r.rule for r in last.removed}, last.text)]}"
+    reason = claims.why_none({r.rule for r in last.removed}, len(last.text.strip()))
+    why = "" if last.claims else f": {claims.NO_CLAIMS[reason]}"
     out.append(f"== claims ({len(last.claims)}){why}")
     for c in last.claims:
         section = " > ".join(c.section)

@@ -196,7 +196,7 @@ def summary(result: runner.RunResult, out: str) -> tuple[str, dict[str, object]]
     text = ("{out}: pages in {pages_in} (ingested {ingested}, unchanged {unchanged}, dropped {dropped}, "
             "failed {failed}); skipped {skipped} other files; claims new {claims_new}, total {claims_total}; "
             "{seconds:.1f}s").format(**fields)
-    if pages["ingested"] and not fields["claims_new"]:  # say why, or the night looks broken
+    if pages["ingested"] and not fields["claims_new"] and "claims_added" in counts:  # not a dry run: say why
         why = "; ".join(f"{n}: {NO_CLAIMS[k]}" for k, n in sorted(none.items(), key=lambda kv: (-kv[1], kv[0])))
         text += (f"; no new claims: {sum(none.values())} of {pages['ingested']} pages gave none ({why})" if none
                  else "; no new claims: every claim tonight's pages gave was already in the corpus")

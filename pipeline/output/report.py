@@ -171,9 +171,9 @@ def _pages(fig: Figures, folder: Path) -> None:
     ahead = next(removals, None)
     for name in ("site", "format", "encoding", "script"):
         fig.pages_by[name] = Counter()
-    columns = ["doc_id", "source_path", "title", "text", "site", "format", "encoding", "script", "last_seen"]
-    for b in _batches(folder / "documents.parquet", columns):
-        for doc_id, path, title, text, site, fmt, encoding, script, last_seen in zip(*(b[c] for c in columns),
+    columns = ["doc_id", "source_path", "title", "chars_kept", "site", "format", "encoding", "script", "last_seen"]
+    for b in _batches(folder / "documents.parquet", columns):  # not the text: its length is chars_kept
+        for doc_id, path, title, kept, site, fmt, encoding, script, last_seen in zip(*(b[c] for c in columns),
                                                                                      strict=True):
             site = site or "(no URL)"
             for name, value in (("site", site), ("format", fmt), ("encoding", encoding), ("script", script)):
@@ -188,12 +188,12 @@ def _pages(fig: Figures, folder: Path) -> None:
             for rule, n in page.rules.items():
                 fig.removed_by_rule[rule] += n
                 fig.removed_by_site[(rule.split(".")[0], site)] += n
-            if len(text) + page.chars:
-                share = len(text) / (len(text) + page.chars)
+            if kept + page.chars:
+                share = kept / (kept + page.chars)
                 fig.kept_share[min(int(share * KEPT_BUCKETS), KEPT_BUCKETS - 1)] += 1
                 fig.kept_by_site.setdefault(site, []).append(share)
             if doc_id not in with_claims:
-                reason = why_none(page.rules.keys(), text)
+                reason = why_none(page.rules.keys(), kept)
                 fig.no_claims[reason] += 1
                 fig.no_claims_tonight[reason] += tonight
                 if len(fig.no_claims_pages) < TOP:

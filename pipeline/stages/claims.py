@@ -210,11 +210,12 @@ NO_CLAIMS = {
 }
 
 
-def why_none(rules: Collection[str], text: str) -> str:
-    """The NO_CLAIMS key of a page without claims, from its removals' rule ids and its clean text."""
+def why_none(rules: Collection[str], kept_chars: int) -> str:
+    """The NO_CLAIMS key of a page without claims, from its removals' rule ids and the length of its
+    clean text."""
     if OFF_TOPIC in rules:
         return "off_topic"
-    if not text.strip():
+    if not kept_chars:
         return "no_text"
     if any(rule.startswith("claims.") for rule in rules):  # this stage sees only sentences about a role
         return "not_claims"

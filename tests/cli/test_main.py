@@ -147,3 +147,5 @@ def test_a_night_without_new_claims_says_why(tmp_path: Path) -> None:
                           "the title)")
     unchanged = cli("ingest", str(raw), "--out", str(out), "-q").stderr.strip()
     assert "no new claims" not in unchanged  # nothing was read: nothing to explain
+    dry = cli("ingest", str(raw), "--out", str(tmp_path / "dry"), "--dry-run", "-q").stderr.strip()
+    assert dry.startswith("dry run: pages in 2 (ingested 2") and "no new claims" not in dry  # nothing was merged
