@@ -92,20 +92,18 @@ def change(previous: Path, current: Path) -> dict[str, Any]:
     added: list[tuple[str, int]] = []
     gained: list[tuple[str, int, int]] = []
     n_added = n_gained = 0
-    still: set[str] = set()
     for b in _batches(current / "claims.parquet", ["claim_id", "text", "support"]):
         for cid, text, support in zip(b["claim_id"], b["text"], b["support"], strict=True):
-            if cid not in before:
+            was = before.pop(cid, None)  # what is left in `before` at the end is gone
+            if was is None:
                 n_added += 1
                 added.append((text, support))
-            else:
-                still.add(cid)
-                if support > before[cid]:
-                    n_gained += 1
-                    gained.append((text, before[cid], support))
+            elif support > was:
+                n_gained += 1
+                gained.append((text, was, support))
         added = sorted(added, key=lambda a: -a[1])[:TOP]
         gained = sorted(gained, key=lambda g: g[1] - g[2])[:TOP]
-    gone_ids = before.keys() - still
+    gone_ids = before.keys()
     gone: list[tuple[str, int]] = []
     for b in _batches(previous / "claims.parquet", ["claim_id", "text", "support"]) if gone_ids else ():
         gone += [(t, s) for cid, t, s in zip(b["claim_id"], b["text"], b["support"], strict=True) if cid in gone_ids]
