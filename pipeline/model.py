@@ -18,6 +18,11 @@ from urllib.parse import urlsplit
 PAGE_OUTCOMES = ("ingested", "unchanged", "dropped", "failed")
 
 
+def pages_in(inputs: dict[str, int]) -> int:
+    """The pages among a night's inputs by outcome (the summary's, the report's and the trend's "pages in")."""
+    return sum(inputs.get(k, 0) for k in PAGE_OUTCOMES)
+
+
 class Removal(NamedTuple):
     """One piece of text that cleaning took out, and the rule that did it.
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from .. import __version__
 from ..config import ConfigError, load
 from ..corpus.state import StateError
-from ..model import PAGE_OUTCOMES
+from ..model import PAGE_OUTCOMES, pages_in
 from ..output.write import OutputError
 from ..run import local, runner
 from ..run.cluster import SchedulerError
@@ -187,7 +187,7 @@ def summary(result: runner.RunResult, out: str) -> tuple[str, dict[str, object]]
     counts = result.manifest["counts"]
     inputs = counts["inputs"]
     pages = {k: inputs.get(k, 0) for k in PAGE_OUTCOMES}
-    fields = {"out": out, "run_id": result.manifest.get("run_id"), "pages_in": sum(pages.values()), **pages,
+    fields = {"out": out, "run_id": result.manifest.get("run_id"), "pages_in": pages_in(inputs), **pages,
               "skipped": inputs.get("skipped", 0), "claims_new": counts.get("claims_added", 0),
               "claims_total": counts["claims"], "seconds": result.manifest["seconds"],
               "failed_inputs": [{"path": f.path, "reason": f.reason} for f in result.failed]}

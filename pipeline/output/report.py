@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model import PAGE_OUTCOMES
+from ..model import PAGE_OUTCOMES, pages_in
 from ..stages.claims import NO_CLAIMS, why_none
 from .write import REPORT, epoch_seconds, pydict, row_groups
 
@@ -282,14 +282,13 @@ def sections(fig: Figures) -> list[Section]:
     """Every section of the report and of `stats`, in order."""
     c, m, ch = fig.counts, fig.manifest, fig.change
     inputs = c.get("inputs", {})
-    pages_in = sum(inputs.get(k, 0) for k in PAGE_OUTCOMES)
     out: list[Section] = []
     if fig.failures:
         n = len(fig.failures)
         out.append(Section(f"{n:,} input{'s' if n != 1 else ''} failed", TONIGHT, [
             Table("failed inputs", ("input", "reason"), fig.failures, limit=FAILURES_SHOWN)], alert=True))
     out.append(Section("The night", TONIGHT, [Table("tonight", ("figure", "n"), [
-        ("pages in", pages_in), *((k, inputs.get(k, 0)) for k in PAGE_OUTCOMES),
+        ("pages in", pages_in(inputs)), *((k, inputs.get(k, 0)) for k in PAGE_OUTCOMES),
         ("other files skipped", inputs.get("skipped", 0)), ("claims added", c.get("claims_added", 0)),
         ("claims gaining support", c.get("claims_gaining_support", 0)), ("claims gone", c.get("claims_gone", 0)),
         ("seconds", m.get("seconds", 0))], kind="tiles")]))

@@ -31,7 +31,7 @@ from .. import __version__
 from ..config import Config
 from ..corpus import dedup, state, templates
 from ..faults import checkpoint
-from ..model import PAGE_OUTCOMES, Document, Drop, Stage
+from ..model import Document, Drop, Stage, pages_in
 from ..output import report, write
 from ..stages import read, roles
 from ..text import canonical
@@ -221,7 +221,7 @@ def _report(out: Path, folder: Path, result: RunResult, outputs: dict[str, Any],
 def _night(manifest: dict[str, Any]) -> dict[str, Any]:
     """A night's line in the trend the state keeps (the report's "Trend")."""
     counts, inputs = manifest["counts"], manifest["counts"]["inputs"]
-    return {"run_id": manifest["run_id"], "pages_in": sum(inputs.get(k, 0) for k in PAGE_OUTCOMES),
+    return {"run_id": manifest["run_id"], "pages_in": pages_in(inputs),
             **{k: inputs.get(k, 0) for k in ("ingested", "failed")},
             **{k: counts[k] for k in ("claims_added", "claims_gone", "claims")}, "seconds": manifest["seconds"]}
 
